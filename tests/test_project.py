@@ -1,0 +1,28 @@
+"""The project's own consistency: migrations match the models, packaging ships every package."""
+
+import tomllib
+from pathlib import Path
+
+from flask_migrate import check
+
+from tracker import MIGRATIONS_DIR
+from tracker.cli.workplan import create_schema
+
+ROOT = Path(__file__).parent.parent
+
+
+def test_migrations_match_the_models(empty_app):
+    with empty_app.app_context():
+        create_schema()
+        check(directory=str(MIGRATIONS_DIR))  # raises if autogenerate would find a difference
+
+
+def test_every_package_is_shipped():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(config["packages"])
+    found = {
+        ".".join(p.parent.relative_to(ROOT).parts)
+        for top in ("tracker", "bot")
+        for p in (ROOT / top).rglob("__init__.py")
+    }
+    assert found <= listed, f"add to pyproject.toml: {sorted(found - listed)}"

@@ -1,0 +1,66 @@
+"""`tracker serve`: the web app under gunicorn, with the scheduler beside it in its own process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from gunicorn.app.base import BaseApplication
+
+from tracker import resource_dir
+from tracker.cli.workplan import create_schema, is_empty, run_import, seed_files
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    """Gunicorn run from Python, so one command starts everything."""
+
+    def __init__(self, app: Flask, options: dict[str, Any]) -> None:
+        self.application, self.options = app, options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return self.application
+
+
+@click.command("serve")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; 0.0.0.0 to reach it from other machines.",
+)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--workers", default=2, show_default=True, help="Web worker processes.")
+@click.option(
+    "--seed/--no-seed",
+    default=True,
+    show_default=True,
+    help="Load the seed workplans when the database is empty.",
+)
+@with_appcontext
+def serve_command(host: str, port: int, workers: int, seed: bool) -> None:
+    """Create or upgrade the database, seed it on first start, and serve the web app."""
+    create_schema()
+    if seed and is_empty():
+        click.echo("empty database: loading the seed workplans")
+        run_import(seed_files(resource_dir("seeds")), apply=True)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    click.echo(f"Workplan Tracker on http://{host}:{port}/  (Ctrl+C stops it)")
+    _Gunicorn(
+        app,
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "accesslog": "-",
+            "preload_app": False,
+        },
+    ).run()
+
+
+COMMANDS = [serve_command]

@@ -1,0 +1,320 @@
+"""Commands for the workplan itself: schema, seeds, import and export, queries and updates."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from datetime import date, timedelta
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+
+from tracker import MIGRATIONS_DIR, resource_dir
+from tracker.cli.options import DATE, today_option
+from tracker.clock import today
+from tracker.domain.entities import UnknownName, resolve_working_group
+from tracker.domain.items import UPCOMING_DAYS, Item, ItemFilter, find_items
+from tracker.domain.status import Actor, update_progress
+from tracker.exchange import ImportFailed, export_registry, import_files, write_rows
+from tracker.exchange import export_rows as workplan_rows
+from tracker.extensions import db
+from tracker.models import Activity, Milestone, Person, Status, WorkingGroup
+from tracker.timeline import TimelineError, parse_timeline
+
+
+def create_schema() -> None:
+    """Create or upgrade the schema: the SQLite folder first, then every Alembic migration."""
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    upgrade(directory=str(MIGRATIONS_DIR))
+
+
+def is_empty() -> bool:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(WorkingGroup)) == 0
+
+
+def seed_files(directory: Path) -> list[Path]:
+    """The registry first, then every workplan table, in name order."""
+    files = sorted(directory.glob("*.toml")) + sorted(
+        p for p in directory.iterdir() if p.suffix.lower() in (".csv", ".xlsx")
+    )
+    if not files:
+        raise click.ClickException(f"no seed files in {directory}")
+    return files
+
+
+def run_import(paths: list[Path], apply: bool) -> None:
+    """Import in one transaction; print what changes; commit only with `apply`."""
+    try:
+        report = import_files(db.session, paths, today())
+    except ImportFailed as exc:
+        db.session.rollback()
+        for error in exc.errors:
+            click.echo(f"error: {error}", err=True)
+        raise click.ClickException(f"{len(exc.errors)} error(s); nothing was imported") from None
+    for line in report.lines():
+        click.echo(line)
+    if apply:
+        db.session.commit()
+        click.echo("applied")
+    else:
+        db.session.rollback()
+        if report.changed:
+            click.echo("dry run: nothing was written; run again with --apply to apply")
+
+
+@click.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Create the database schema (or bring it up to date)."""
+    create_schema()
+    click.echo(f"schema ready at {db.engine.url.render_as_string(hide_password=True)}")
+
+
+@click.command("seed")
+@click.option(
+    "--directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of seed files (default: the seed workplans shipped with the tracker).",
+)
+@today_option
+@with_appcontext
+def seed_command(directory: Path | None) -> None:
+    """Load the seed workplans through the importer (safe to run again)."""
+    run_import(seed_files(directory or resource_dir("seeds")), apply=True)
+
+
+@click.command("import")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--apply", is_flag=True, help="Write the changes (default: only show them).")
+@today_option
+@with_appcontext
+def import_command(files: tuple[Path, ...], apply: bool) -> None:
+    """Import workplan files: a .toml registry and .csv/.xlsx workplan tables.
+
+    Shows what would change; nothing is written without --apply. Every error is reported with
+    its file, row and field, and then nothing at all is written.
+    """
+    run_import(list(files), apply)
+
+
+@click.command("export")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="A .csv or .xlsx file for the workplan.",
+)
+@click.option("--working-group", help="Only this working group (short name).")
+@click.option(
+    "--registry",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write entities, working groups and people to this .toml file.",
+)
+@with_appcontext
+def export_command(output: Path, working_group: str | None, registry: Path | None) -> None:
+    """Write the workplan in the format `tracker import` reads."""
+    if output.suffix.lower() not in (".csv", ".xlsx"):
+        raise click.BadParameter("use a .csv or .xlsx file", param_hint="--output")
+    if working_group:
+        working_group = _group(working_group).short_name
+    rows = workplan_rows(db.session, working_group)
+    write_rows(output, rows)
+    click.echo(f"wrote {len(rows)} rows to {output}")
+    if registry:
+        export_registry(db.session, registry)
+        click.echo(f"wrote the registry to {registry}")
+
+
+@click.command("timeline")
+@click.argument("text")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def timeline_command(text: str, as_json: bool) -> None:
+    """Show how a timeline text is understood, e.g. "Ongoing – June 2020"."""
+    try:
+        timeline = parse_timeline(text)
+    except TimelineError as exc:
+        if as_json:
+            click.echo(json.dumps({"error": str(exc)}))
+        else:
+            click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    if as_json:
+        click.echo(json.dumps(timeline.as_json(), ensure_ascii=False))
+        return
+    for key, value in timeline.as_json().items():
+        click.echo(f"{key:11} {value if value is not None else '-'}")
+
+
+def _group(name: str) -> WorkingGroup:
+    try:
+        return resolve_working_group(db.session, name)
+    except UnknownName as exc:
+        raise click.BadParameter(str(exc), param_hint="--working-group") from None
+
+
+def item_json(item: Item) -> dict[str, object]:
+    return {
+        "kind": item.kind,
+        "code": item.code,
+        "title": item.title,
+        "working_group": item.working_group,
+        "due": item.due.isoformat() if item.due else None,
+        "when": item.when,
+        "status": item.status.value,
+        "leads": list(item.leads),
+    }
+
+
+@click.command("items")
+@click.option("--working-group", help="Short or full name.")
+@click.option("--entity", help="Acronym, name or alias.")
+@click.option("--leading", is_flag=True, help="With --entity: only what the entity leads.")
+@click.option("--status", "statuses", multiple=True, help="Repeat for several statuses.")
+@click.option("--text", help="Words that must appear in the code, title or description.")
+@click.option("--due-from", type=DATE)
+@click.option("--due-to", type=DATE)
+@click.option("--overdue", is_flag=True, help="Due before today and not completed or cancelled.")
+@click.option(
+    "--upcoming",
+    type=int,
+    is_flag=False,
+    flag_value=UPCOMING_DAYS,
+    help=f"Open items due in the next N days (default {UPCOMING_DAYS}).",
+)
+@click.option("--limit", type=int, default=None)
+@click.option("--json", "as_json", is_flag=True)
+@today_option
+@with_appcontext
+def items_command(
+    working_group: str | None,
+    entity: str | None,
+    leading: bool,
+    statuses: tuple[str, ...],
+    text: str | None,
+    due_from: date | None,
+    due_to: date | None,
+    overdue: bool,
+    upcoming: int | None,
+    limit: int | None,
+    as_json: bool,
+) -> None:
+    """List activities and milestones, soonest due first."""
+    try:
+        wanted = frozenset(Status.parse(s) for s in statuses)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--status") from None
+    now = today()
+    flt = ItemFilter(
+        working_group=working_group,
+        entity=entity,
+        leading_only=leading,
+        statuses=wanted,
+        text=text,
+        due_from=due_from,
+        due_to=due_to,
+        overdue=overdue,
+    )
+    if upcoming is not None:
+        flt = replace(flt, due_from=now, due_to=now + timedelta(days=upcoming), open_only=True)
+    try:
+        page = find_items(db.session, flt, now, limit=limit)
+    except UnknownName as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"total": page.total, "items": [item_json(i) for i in page.items]},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    for item in page.items:
+        leads = ", ".join(item.leads) or "-"
+        click.echo(
+            f"{item.working_group:8} {item.code:16} {item.status.label:13} "
+            f"{item.due_text:20} {leads:20} {item.title[:70]}"
+        )
+    click.echo(f"{page.total} item(s)" + (f", {len(page.items)} shown" if limit else ""))
+
+
+@click.command("status")
+@click.argument("code")
+@click.option("--working-group", required=True, help="Short or full name.")
+@click.option("--set", "new_status", help="New status, e.g. 'in progress'.")
+@click.option("--note", default="", help="A progress note, kept in the history.")
+@click.option("--by", "by_email", help="Record the change as this person (checks their rights).")
+@today_option
+@with_appcontext
+def status_command(
+    code: str, working_group: str, new_status: str | None, note: str, by_email: str | None
+) -> None:
+    """Show an item's status and history, or update it with --set and/or --note."""
+    group = _group(working_group)
+    item: Activity | Milestone | None = (
+        db.session.scalars(
+            sa.select(Activity).where(
+                Activity.working_group_id == group.id, sa.func.lower(Activity.code) == code.lower()
+            )
+        ).first()
+        or db.session.scalars(
+            sa.select(Milestone).where(
+                Milestone.working_group_id == group.id,
+                sa.func.lower(Milestone.code) == code.lower(),
+            )
+        ).first()
+    )
+    if item is None:
+        raise click.ClickException(f"no activity or milestone {code!r} in {group.short_name}")
+    if new_status or note:
+        try:
+            status = Status.parse(new_status) if new_status else None
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--set") from None
+        if by_email:
+            person = db.session.scalars(
+                sa.select(Person).where(sa.func.lower(Person.email) == by_email.lower())
+            ).first()
+            if person is None:
+                raise click.ClickException(f"no person with e-mail {by_email}")
+            actor = Actor.of(person, "cli")
+        else:
+            actor = Actor.system(f"operator at the command line ({current_app.name})", "cli")
+        from tracker.domain.permissions import PermissionDenied
+
+        try:
+            update_progress(db.session, item, actor, status=status, note=note, today=today())
+        except PermissionDenied as exc:
+            raise click.ClickException(str(exc)) from None
+        db.session.commit()
+    click.echo(f"{group.short_name} {item.code}: {item.title}")
+    click.echo(f"status: {item.status.label}")
+    for entry in item.history:
+        change = (
+            f"{entry.from_status.label} -> " if entry.from_status else ""
+        ) + entry.to_status.label
+        click.echo(
+            f"  {entry.changed_at:%Y-%m-%d %H:%M} {entry.actor} ({entry.source}): {change}"
+            + (f" - {entry.note}" if entry.note else "")
+        )
+
+
+COMMANDS = [
+    init_command,
+    seed_command,
+    import_command,
+    export_command,
+    timeline_command,
+    items_command,
+    status_command,
+]

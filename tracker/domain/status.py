@@ -1,0 +1,130 @@
+"""Progress updates: status, note and actual dates, each one recorded in the item's history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy.orm as so
+
+from tracker.domain.permissions import PermissionDenied, can_update_progress
+from tracker.models import Activity, Milestone, Person, Status, StatusChange
+
+#: Where a change came from, as recorded in the history.
+SOURCES = ("web", "api", "slack", "cli", "import")
+
+
+class EditConflict(Exception):
+    """Someone else changed the item since it was read; nothing was saved."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: a signed-in person, or a trusted process such as an import."""
+
+    person: Person | None
+    label: str
+    source: str
+
+    @classmethod
+    def of(cls, person: Person, source: str) -> Actor:
+        return cls(person, person.name, source)
+
+    @classmethod
+    def system(cls, label: str, source: str) -> Actor:
+        return cls(None, label, source)
+
+
+_UNSET: Any = object()
+
+
+def update_progress(
+    session: so.Session,
+    item: Activity | Milestone,
+    actor: Actor,
+    *,
+    status: Status | None = None,
+    note: str = "",
+    actual_start: date | None = _UNSET,
+    actual_end: date | None = _UNSET,
+    completed_on: date | None = _UNSET,
+    expected_version: int | None = None,
+    today: date | None = None,
+) -> StatusChange | None:
+    """Apply a progress update and record it; returns the history entry, or None if nothing changed.
+
+    A person must be allowed to update the item (`can_update_progress`); a system actor (an
+    import, an operator at the CLI) is trusted. `expected_version` is the version the editor
+    saw: if the item changed since, `EditConflict` is raised and nothing is saved.
+    """
+    if actor.source not in SOURCES:
+        raise ValueError(f"unknown source {actor.source!r}")
+    if actor.person is not None and not can_update_progress(actor.person, item):
+        raise PermissionDenied(
+            f"{actor.person.name} does not lead {item.code} and does not coordinate "
+            f"{item.working_group.short_name}"
+        )
+    if expected_version is not None and expected_version != item.version:
+        raise EditConflict(
+            f"{item.code} was changed by someone else since you opened it "
+            f"(version {expected_version}, now {item.version}); reload and apply your change again"
+        )
+    details: dict[str, list[str | None]] = {}
+
+    def track(field: str, new: date | None) -> None:
+        if new is _UNSET:
+            return
+        old = getattr(item, field)
+        if old != new:
+            details[field] = [old.isoformat() if old else None, new.isoformat() if new else None]
+            setattr(item, field, new)
+
+    if isinstance(item, Activity):
+        track("actual_start", actual_start)
+        track("actual_end", actual_end)
+    else:
+        if status == Status.COMPLETED and completed_on is _UNSET and item.completed_on is None:
+            completed_on = today or date.today()
+        track("completed_on", completed_on)
+
+    new_status = status or item.status
+    if new_status == item.status and not details and not note.strip():
+        return None
+    entry = StatusChange(
+        person=actor.person,
+        actor=actor.label,
+        source=actor.source,
+        from_status=item.status,
+        to_status=new_status,
+        note=note.strip(),
+        details=details,
+    )
+    item.status = new_status
+    if note.strip():
+        item.progress_note = note.strip()
+    item.history.append(entry)
+    session.add(entry)
+    try:
+        session.flush()
+    except so.exc.StaleDataError:
+        session.rollback()
+        raise EditConflict(
+            f"{item.code} was changed by someone else at the same moment; reload and try again"
+        ) from None
+    return entry
+
+
+def record_creation(session: so.Session, item: Activity | Milestone, actor: Actor) -> None:
+    """The first history entry of a new item: the status it was created with."""
+    entry = StatusChange(
+        person=actor.person,
+        actor=actor.label,
+        source=actor.source,
+        from_status=None,
+        to_status=item.status,
+        note="created",
+        details={},
+    )
+    item.history.append(entry)
+    session.add(entry)
