@@ -6,9 +6,8 @@ Create Date: 2026-11-22 00:11:58.452405
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0001"
