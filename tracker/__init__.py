@@ -38,6 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from tracker import main
     from tracker.cli import register_commands
+    from tracker.mail import models as _mail_models  # noqa: F401  (tables for Alembic)
 
     app.register_blueprint(main.bp)
     register_commands(app)

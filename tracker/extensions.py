@@ -56,7 +56,14 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: Execution option for a transaction that will write: on SQLite it takes the write lock at
+#: BEGIN (BEGIN IMMEDIATE), so it waits its turn instead of failing halfway; elsewhere a no-op.
+#: Use as `session.connection(execution_options={WRITE_TRANSACTION: True})`.
+WRITE_TRANSACTION = "tracker_write_transaction"
+
+
 @sa.event.listens_for(sa.engine.Engine, "begin")
 def _begin_sqlite(connection: sa.Connection) -> None:
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        immediate = connection.get_execution_options().get(WRITE_TRANSACTION)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -111,7 +111,7 @@ class Precision(enum.StrEnum):
     YEAR = "year"
 
 
-def _enum(cls: type[enum.Enum], name: str | None = None) -> sa.Enum:
+def enum_column(cls: type[enum.Enum], name: str | None = None) -> sa.Enum:
     """A VARCHAR with a CHECK; `name` tells apart two columns of one enum in one table."""
     return sa.Enum(
         cls,
@@ -241,7 +241,7 @@ class WorkingGroupEntity(db.Model):
     entity_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("entity.id", ondelete="CASCADE"), primary_key=True
     )
-    role: so.Mapped[GroupRole] = so.mapped_column(_enum(GroupRole))
+    role: so.Mapped[GroupRole] = so.mapped_column(enum_column(GroupRole))
 
     working_group: so.Mapped[WorkingGroup] = so.relationship(back_populates="entity_links")
     entity: so.Mapped[Entity] = so.relationship()
@@ -255,10 +255,10 @@ class PlannedTimelineMixin:
     planned_start: so.Mapped[date | None] = so.mapped_column(index=True)
     planned_end: so.Mapped[date | None] = so.mapped_column(index=True)
     planned_start_precision: so.Mapped[Precision | None] = so.mapped_column(
-        _enum(Precision, "planned_start_precision")
+        enum_column(Precision, "planned_start_precision")
     )
     planned_end_precision: so.Mapped[Precision | None] = so.mapped_column(
-        _enum(Precision, "planned_end_precision")
+        enum_column(Precision, "planned_end_precision")
     )
     #: The workplan calls it ongoing: an open side is intended, not missing.
     ongoing: so.Mapped[bool] = so.mapped_column(default=False)
@@ -288,7 +288,7 @@ class Activity(PlannedTimelineMixin, TimestampMixin, db.Model):
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     #: The entities column as written, e.g. "IOM, UN DESA (OECD) (as co-organizers)".
     entities_text: so.Mapped[str] = so.mapped_column(sa.Text, default="")
-    status: so.Mapped[Status] = so.mapped_column(_enum(Status), default=Status.NOT_REPORTED)
+    status: so.Mapped[Status] = so.mapped_column(enum_column(Status), default=Status.NOT_REPORTED)
     progress_note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     actual_start: so.Mapped[date | None]
     actual_end: so.Mapped[date | None]
@@ -337,7 +337,7 @@ class ActivityEntity(db.Model):
     entity_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("entity.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    role: so.Mapped[EntityRole] = so.mapped_column(_enum(EntityRole))
+    role: so.Mapped[EntityRole] = so.mapped_column(enum_column(EntityRole))
 
     activity: so.Mapped[Activity] = so.relationship(back_populates="entity_links")
     entity: so.Mapped[Entity] = so.relationship()
@@ -358,7 +358,7 @@ class Milestone(TimestampMixin, db.Model):
     )
     #: Import key within the working group, e.g. "M1" or "IFMS-2020".
     code: so.Mapped[str] = so.mapped_column(sa.String(40))
-    kind: so.Mapped[MilestoneKind] = so.mapped_column(_enum(MilestoneKind))
+    kind: so.Mapped[MilestoneKind] = so.mapped_column(enum_column(MilestoneKind))
     title: so.Mapped[str] = so.mapped_column(sa.Text)
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     #: The date as written, e.g. "20-21 January 2020".
@@ -366,9 +366,11 @@ class Milestone(TimestampMixin, db.Model):
     start_date: so.Mapped[date | None]
     end_date: so.Mapped[date | None]
     start_precision: so.Mapped[Precision | None] = so.mapped_column(
-        _enum(Precision, "start_precision")
+        enum_column(Precision, "start_precision")
     )
-    end_precision: so.Mapped[Precision | None] = so.mapped_column(_enum(Precision, "end_precision"))
+    end_precision: so.Mapped[Precision | None] = so.mapped_column(
+        enum_column(Precision, "end_precision")
+    )
     #: Local wall-clock times in `timezone`; both empty for all-day items.
     start_time: so.Mapped[time | None]
     end_time: so.Mapped[time | None]
@@ -379,7 +381,7 @@ class Milestone(TimestampMixin, db.Model):
     #: Derived by `tracker.domain.items.milestone_due`: meetings on their first day,
     #: deliverables and deadlines on their last.
     due_date: so.Mapped[date | None] = so.mapped_column(index=True)
-    status: so.Mapped[Status] = so.mapped_column(_enum(Status), default=Status.NOT_REPORTED)
+    status: so.Mapped[Status] = so.mapped_column(enum_column(Status), default=Status.NOT_REPORTED)
     progress_note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     completed_on: so.Mapped[date | None]
     version: so.Mapped[int] = so.mapped_column(default=1)
@@ -422,7 +424,9 @@ class Person(TimestampMixin, db.Model):
     entity_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("entity.id", ondelete="SET NULL"), index=True
     )
-    role: so.Mapped[PersonRole] = so.mapped_column(_enum(PersonRole), default=PersonRole.MEMBER)
+    role: so.Mapped[PersonRole] = so.mapped_column(
+        enum_column(PersonRole), default=PersonRole.MEMBER
+    )
     #: Filled once the person is matched to Slack by e-mail.
     slack_user_id: so.Mapped[str | None] = so.mapped_column(sa.String(40), unique=True)
     reminders_enabled: so.Mapped[bool] = so.mapped_column(default=True)
@@ -463,8 +467,8 @@ class StatusChange(db.Model):
     actor: so.Mapped[str] = so.mapped_column(sa.String(200))
     #: web, api, slack, cli or import.
     source: so.Mapped[str] = so.mapped_column(sa.String(20))
-    from_status: so.Mapped[Status | None] = so.mapped_column(_enum(Status, "from_status"))
-    to_status: so.Mapped[Status] = so.mapped_column(_enum(Status, "to_status"))
+    from_status: so.Mapped[Status | None] = so.mapped_column(enum_column(Status, "from_status"))
+    to_status: so.Mapped[Status] = so.mapped_column(enum_column(Status, "to_status"))
     note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     #: Other fields changed together with the status, e.g. {"actual_start": ["", "2020-01-06"]}.
     details: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)

@@ -1,0 +1,278 @@
+"""Sending e-mail through the outbox: queue in the caller's transaction, deliver afterwards.
+
+`queue` adds a row in the caller's transaction, so a message exists exactly when its cause
+was committed. `deliver_pending` takes one pending row at a time in its own transaction
+(`SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL, so several senders share the work; on
+SQLite the database's single writer lock does the same), sends it over SMTP and marks it sent
+before committing. A sender killed after the SMTP server accepted a message but before the
+commit leaves the row pending: it is sent again. That gap, one SMTP round trip plus one
+commit, is the only duplicate window; no message is ever lost.
+
+Without `TRACKER_SMTP_URL` messages are delivered to the local outbox: marked sent with
+transport "local", readable by coordinators, and logged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import smtplib
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from tracker.extensions import WRITE_TRANSACTION
+from tracker.mail.models import MessageStatus, OutboxMessage
+from tracker.models import utcnow
+
+log = logging.getLogger(__name__)
+
+#: Tries before a message is marked failed; waits double from BACKOFF_BASE up to BACKOFF_CAP.
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=1)
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the n-th failed try: 30 s, 1 min, 2 min ... at most an hour."""
+    return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_CAP)
+
+
+def queue(
+    session: so.Session,
+    *,
+    kind: str,
+    recipient: str,
+    subject: str,
+    text_body: str,
+    html_body: str | None = None,
+    attachments: list[dict[str, Any]] | None = None,
+    dedupe_key: str | None = None,
+) -> OutboxMessage:
+    """Add a message to the outbox in the caller's transaction."""
+    message = OutboxMessage(
+        kind=kind,
+        recipient=recipient,
+        subject=subject,
+        text_body=text_body,
+        html_body=html_body,
+        attachments=attachments or [],
+        dedupe_key=dedupe_key,
+        status=MessageStatus.PENDING,
+        attempts=0,
+        next_attempt_at=utcnow(),
+    )
+    session.add(message)
+    return message
+
+
+def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = message.recipient
+    email["Subject"] = message.subject
+    email["Message-ID"] = (
+        f"<outbox-{message.id}-{message.created_at:%Y%m%d%H%M%S}@workplan-tracker>"
+    )
+    email.set_content(message.text_body)
+    if message.html_body:
+        email.add_alternative(message.html_body, subtype="html")
+    for attachment in message.attachments:
+        maintype, _, subtype = attachment["content_type"].partition("/")
+        email.add_attachment(
+            attachment["content"].encode("utf-8"),
+            maintype=maintype,
+            subtype=subtype.split(";")[0],
+            filename=attachment["filename"],
+        )
+    return email
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    ssl: bool
+    starttls: bool
+    timeout: float
+
+    @classmethod
+    def from_url(cls, url: str) -> SmtpSettings:
+        """`smtp://user:pass@host:587?starttls=1` or `smtps://user:pass@host:465`."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError(f"TRACKER_SMTP_URL must look like smtp://host:port, not {url!r}")
+        query = parse_qs(parts.query)
+        secure = parts.scheme == "smtps"
+        return cls(
+            host=parts.hostname,
+            port=parts.port or (465 if secure else 25),
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            ssl=secure,
+            starttls=query.get("starttls", ["0"])[0] in ("1", "true", "yes"),
+            timeout=float(query.get("timeout", ["30"])[0]),
+        )
+
+
+class SmtpTransport:
+    """One SMTP connection, opened on first use and reused for a whole delivery run."""
+
+    name = "smtp"
+
+    def __init__(self, settings: SmtpSettings, sender: str) -> None:
+        self.settings, self.sender = settings, sender
+        self._client: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        client: smtplib.SMTP
+        if s.ssl:
+            client = smtplib.SMTP_SSL(
+                s.host, s.port, timeout=s.timeout, context=ssl.create_default_context()
+            )
+        else:
+            client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            if s.starttls:
+                client.starttls(context=ssl.create_default_context())
+        if s.username:
+            client.login(s.username, s.password or "")
+        return client
+
+    def send(self, message: OutboxMessage) -> None:
+        if self._client is None:
+            self._client = self._connect()
+        try:
+            self._client.send_message(build_email(message, self.sender))
+        except (smtplib.SMTPServerDisconnected, OSError):
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._client is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self._client.quit()
+            self._client = None
+
+
+class LocalTransport:
+    """No SMTP server configured: the outbox row itself is the delivered copy."""
+
+    name = "local"
+
+    def send(self, message: OutboxMessage) -> None:
+        log.info(
+            "mail to %s (local outbox, no SMTP server): %s\n%s",
+            message.recipient,
+            message.subject,
+            message.text_body,
+        )
+
+    def close(self) -> None:
+        pass
+
+
+def transport_for(config: dict[str, Any]) -> SmtpTransport | LocalTransport:
+    url = config.get("SMTP_URL")
+    if not url:
+        return LocalTransport()
+    return SmtpTransport(SmtpSettings.from_url(url), config["MAIL_FROM"])
+
+
+def _claim_one(session: so.Session, now: datetime, only: set[int] | None) -> OutboxMessage | None:
+    query = (
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.status == MessageStatus.PENDING, OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(1)
+    )
+    if only is not None:
+        query = query.where(OutboxMessage.id.in_(only))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return session.scalars(query).first()
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def deliver_pending(
+    session_factory: Callable[[], so.Session],
+    config: dict[str, Any],
+    *,
+    only_ids: set[int] | None = None,
+    limit: int | None = None,
+    now: Callable[[], datetime] = utcnow,
+) -> DeliveryReport:
+    """Send due pending messages, each in its own transaction; returns what happened."""
+    transport = transport_for(config)
+    report = DeliveryReport()
+    try:
+        while limit is None or report.sent + report.retried + report.failed < limit:
+            session = session_factory()
+            try:
+                # on SQLite the write lock comes first, so no second sender reads the same row
+                session.connection(execution_options={WRITE_TRANSACTION: True})
+                message = _claim_one(session, now(), only_ids)
+                if message is None:
+                    session.rollback()
+                    break
+                try:
+                    transport.send(message)
+                except (smtplib.SMTPException, OSError, ValueError) as exc:
+                    message.attempts += 1
+                    message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                    if message.attempts >= MAX_ATTEMPTS:
+                        message.status = MessageStatus.FAILED
+                        report.failed += 1
+                        log.error(
+                            "giving up on mail %s to %s: %s",
+                            message.id,
+                            message.recipient,
+                            message.last_error,
+                        )
+                    else:
+                        message.next_attempt_at = now() + backoff(message.attempts)
+                        report.retried += 1
+                        log.warning(
+                            "mail %s to %s failed (try %s), retrying at %s: %s",
+                            message.id,
+                            message.recipient,
+                            message.attempts,
+                            message.next_attempt_at,
+                            message.last_error,
+                        )
+                else:
+                    message.attempts += 1
+                    message.status = MessageStatus.SENT
+                    message.sent_at = now()
+                    message.transport = transport.name
+                    message.last_error = ""
+                    report.sent += 1
+                session.commit()
+            finally:
+                session.close()
+    finally:
+        transport.close()
+    return report
+
+
+def resend(session: so.Session, message: OutboxMessage) -> None:
+    """Put a failed (or sent) message back in the queue, as a coordinator asked."""
+    message.status = MessageStatus.PENDING
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+    message.last_error = ""
