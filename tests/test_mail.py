@@ -21,7 +21,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list = []
 
-    async def handle_DATA(self, _server, _session, envelope):  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, _server, _session, envelope):
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 
@@ -45,8 +45,13 @@ def smtp_server():
 
 def queue_one(app, **overrides):
     with app.app_context():
-        values = {"kind": "test", "recipient": "ilo@example.org", "subject": "Due soon",
-                  "text_body": "3.4 is due", "html_body": "<p>3.4 is due</p>"}
+        values = {
+            "kind": "test",
+            "recipient": "ilo@example.org",
+            "subject": "Due soon",
+            "text_body": "3.4 is due",
+            "html_body": "<p>3.4 is due</p>",
+        }
         values.update(overrides)
         message = mail.queue(db.session, **values)
         db.session.commit()
@@ -65,9 +70,16 @@ def message(app, message_id) -> OutboxMessage:
 
 def test_delivers_over_smtp_with_parts_and_attachment(empty_app, smtp_server):
     empty_app.config["SMTP_URL"] = f"smtp://127.0.0.1:{smtp_server.port}"
-    queued = queue_one(empty_app, attachments=[{"filename": "due.ics",
-                                                "content_type": "text/calendar",
-                                                "content": "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"}])
+    queued = queue_one(
+        empty_app,
+        attachments=[
+            {
+                "filename": "due.ics",
+                "content_type": "text/calendar",
+                "content": "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+            }
+        ],
+    )
     report = deliver(empty_app)
     assert (report.sent, report.retried) == (1, 0)
     [received] = smtp_server.inbox.messages
@@ -130,7 +142,13 @@ def test_backoff_doubles_up_to_the_cap():
 def test_smtp_url_forms():
     s = mail.SmtpSettings.from_url("smtp://user%40x:p%3Ass@mail.example.org:587?starttls=1")
     assert (s.host, s.port, s.username, s.password, s.starttls, s.ssl) == (
-        "mail.example.org", 587, "user@x", "p:ss", True, False)
+        "mail.example.org",
+        587,
+        "user@x",
+        "p:ss",
+        True,
+        False,
+    )
     assert mail.SmtpSettings.from_url("smtps://mail.example.org").port == 465
     with pytest.raises(ValueError, match="smtp://host:port"):
         mail.SmtpSettings.from_url("http://mail.example.org")
