@@ -18,9 +18,11 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from flask_sqlalchemy.session import _app_ctx_id
 
 from tracker import create_app, resource_dir
+from tracker.auth import SESSION_KEY
 from tracker.cli.workplan import create_schema
 from tracker.exchange import import_files
 from tracker.extensions import db
+from tracker.models import Person
 
 #: The day the tests live on: the seed workplans are mostly 2019-2021.
 TEST_TODAY = date(2020, 1, 10)
@@ -174,3 +176,26 @@ def count_queries(session: sa.orm.Session) -> Any:
             sa.event.remove(db.engine, "before_cursor_execute", counter)
 
     return counting
+
+
+class AuthActions:
+    """Signing the test client in as one of the seed people."""
+
+    def __init__(self, client: FlaskClient, session: sa.orm.Session) -> None:
+        self.client, self.session = client, session
+
+    def sign_in_as(self, email: str) -> Person:
+        person = self.session.scalars(sa.select(Person).where(Person.email == email)).one()
+        with self.client.session_transaction() as cookie:
+            cookie[SESSION_KEY] = person.id
+        return person
+
+    def sign_out(self) -> None:
+        with self.client.session_transaction() as cookie:
+            cookie.clear()
+
+
+@pytest.fixture
+def auth(client: FlaskClient, session: sa.orm.Session) -> AuthActions:
+    """`auth.sign_in_as("coordinator@example.org")` signs the client in."""
+    return AuthActions(client, session)

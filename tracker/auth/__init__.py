@@ -1,0 +1,52 @@
+"""Who is signed in. Every blueprint asks `current_person()`; the rules of what a person may
+do live in `tracker.domain.permissions`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort, g, redirect, request, session, url_for
+
+from tracker.extensions import db
+from tracker.models import Person
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SESSION_KEY = "person_id"
+
+
+def current_person() -> Person | None:
+    """The signed-in, active person of this request, loaded once."""
+    if "person" not in g:
+        person_id = session.get(SESSION_KEY)
+        person = db.session.get(Person, person_id) if person_id is not None else None
+        g.person = person if person is not None and person.active else None
+    return g.person  # type: ignore[no-any-return]
+
+
+def sign_in(person: Person) -> None:
+    session.clear()  # a new session id: no fixation across the sign-in
+    session[SESSION_KEY] = person.id
+    session.permanent = True
+    g.person = person
+
+
+def sign_out() -> None:
+    session.clear()
+    g.pop("person", None)
+
+
+def login_required(view: F) -> F:
+    """Pages: send strangers to the sign-in page, and back here afterwards."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_person() is None:
+            if request.blueprint == "api" or request.accept_mimetypes.best == "application/json":
+                abort(401)
+            return redirect(url_for("auth.login", next=request.full_path))
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
