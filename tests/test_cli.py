@@ -4,6 +4,7 @@ import json
 
 import sqlalchemy as sa
 
+from tests.conftest import TEST_TODAY
 from tracker.models import Activity, Status
 
 
@@ -109,3 +110,42 @@ def test_export_command_writes_the_import_format(runner, tmp_path):
     assert out.read_text(encoding="utf-8").splitlines()[0].startswith("working_group,type,code")
     again = runner.invoke(args=["import", str(out)])
     assert "0 to create, 0 to update" in again.output
+
+
+def test_demo_data_adds_a_consistent_programme(runner, session):
+    from tracker.domain.items import ItemFilter, find_items
+    from tracker.models import Milestone, WorkingGroup
+
+    result = runner.invoke(
+        args=[
+            "demo-data",
+            "--activities",
+            "120",
+            "--milestones",
+            "300",
+            "--groups",
+            "3",
+            "--seed",
+            "7",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    groups = session.scalars(
+        sa.select(WorkingGroup).where(WorkingGroup.short_name.startswith("D7-"))
+    )
+    group_ids = [g.id for g in groups]
+    assert len(group_ids) == 3
+    activities = session.scalars(
+        sa.select(Activity).where(Activity.working_group_id.in_(group_ids))
+    ).all()
+    assert len(activities) == 120
+    assert all(a.entity_links and a.entities_text for a in activities)
+    assert all((a.parent is not None) == ("." in a.code) for a in activities)
+    count = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Milestone)
+        .where(Milestone.working_group_id.in_(group_ids))
+    )
+    assert count == 300
+    page = find_items(session, ItemFilter(working_group="D7-01"), TEST_TODAY)
+    assert page.total >= 40

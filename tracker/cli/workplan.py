@@ -309,7 +309,39 @@ def status_command(
         )
 
 
+@click.command("demo-data")
+@click.option("--activities", type=click.IntRange(1), default=10_000, show_default=True)
+@click.option("--milestones", type=click.IntRange(0), default=50_000, show_default=True)
+@click.option("--groups", type=click.IntRange(1), default=20, show_default=True)
+@click.option(
+    "--seed",
+    type=int,
+    default=2020,
+    show_default=True,
+    help="The same seed gives the same programme; another seed adds another one.",
+)
+@with_appcontext
+def demo_data_command(activities: int, milestones: int, groups: int, seed: int) -> None:
+    """Add a large synthetic programme (for benchmarks and load tests) to the database."""
+    from tracker.demo import generate
+
+    if is_empty():
+        run_import(seed_files(resource_dir("seeds")), apply=True)
+    with click.progressbar(length=activities + milestones, label="generating") as bar:
+        generate(
+            db.session,
+            activities=activities,
+            milestones=milestones,
+            groups=groups,
+            seed=seed,
+            progress=bar.update,
+        )
+    db.session.commit()
+    click.echo(f"added {activities} activities and {milestones} milestones in {groups} groups")
+
+
 COMMANDS = [
+    demo_data_command,
     init_command,
     seed_command,
     import_command,

@@ -1,0 +1,1 @@
+"""Calendar feeds: iCalendar for activities and milestones."""
