@@ -36,10 +36,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
 
-    from tracker import main
+    from tracker import main, reminders
     from tracker.cli import register_commands
     from tracker.mail import models as _mail_models  # noqa: F401  (tables for Alembic)
+    from tracker.reminders import models as _reminder_models  # noqa: F401
 
     app.register_blueprint(main.bp)
+    app.register_blueprint(reminders.bp)
     register_commands(app)
     return app

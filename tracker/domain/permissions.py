@@ -46,6 +46,11 @@ def can_manage_directory(person: Person | None) -> bool:
     return person is not None and person.active and person.role == PersonRole.COORDINATOR
 
 
+def can_manage_outbox(person: Person | None) -> bool:
+    """Reading every queued e-mail and resending failed ones: any active coordinator."""
+    return person is not None and person.active and person.role == PersonRole.COORDINATOR
+
+
 def require(allowed: bool, why: str) -> None:
     if not allowed:
         raise PermissionDenied(why)
