@@ -1,6 +1,7 @@
 """Real parts for the reminder tests: an SMTP server on loopback that can hold a message in
-flight, databases that tests may commit to (copies of one seeded database), and `tracker`
-child processes."""
+flight, copies of a seeded database for tests that commit, and `tracker` child processes.
+
+The fixtures are in `tests/reminders_fixtures.py` (loaded with `pytest_plugins`)."""
 
 from __future__ import annotations
 
@@ -19,15 +20,13 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from flask import Flask
 
-from tests.conftest import TEST_TODAY, make_app, on_postgres, seed, throwaway_database
+from tests.conftest import TEST_TODAY, on_postgres
 from tests.test_mail import free_port
 from tracker.config import normalize_database_url
-from tracker.extensions import db
 
 ROOT = Path(__file__).parent.parent
 
@@ -92,27 +91,7 @@ class SmtpServer:
         self._controller.stop()
 
 
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    """A real SMTP server on loopback (aiosmtpd)."""
-    server = SmtpServer().start()
-    yield server
-    server.inbox.release.set()
-    server.stop()
-
-
 # --- databases that tests commit to -----------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A seeded database that is only ever copied."""
-    with throwaway_database(tmp_path_factory.mktemp("template")) as url:
-        app = make_app(url)
-        seed(app)
-        with app.app_context():
-            db.engine.dispose()
-        yield url
 
 
 @contextmanager
@@ -134,16 +113,6 @@ def database_copy(template_url: str, tmp_dir: Path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
-
-
-@pytest.fixture
-def committed_app(seeded_template: str, tmp_path: Path) -> Iterator[Flask]:
-    """An app on its own copy of the seed database, for tests that commit or run processes."""
-    with database_copy(seeded_template, tmp_path) as url:
-        app = make_app(url)
-        yield app
-        with app.app_context():
-            db.engine.dispose()
 
 
 # --- `tracker` child processes ------------------------------------------------------------

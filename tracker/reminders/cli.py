@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from datetime import UTC, datetime
-from types import FrameType
 from zoneinfo import ZoneInfo
 
 import click
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from apscheduler.events import EVENT_SCHEDULER_START, SchedulerEvent
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import current_app
 from flask.cli import with_appcontext
@@ -189,24 +190,38 @@ def send_command() -> None:
 def scheduler_command(parent_pid: int | None) -> None:
     """Run the daily reminder scan and the mail sender until stopped (one per deployment)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # SIGTERM and SIGINT are taken by a thread of their own (sigwait), never by a handler that
+    # interrupts the scheduler's loop: it may hold the scheduler's or the executor's locks
+    # then, and APScheduler swallows exceptions raised while it submits a job. Blocked before
+    # any thread starts, so that every thread inherits the mask and none is interrupted.
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     scheduler = BlockingScheduler(timezone=ZoneInfo(app.config["TIMEZONE"]))
     caught_up = configure(scheduler, app, parent_pid=parent_pid)
 
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        scheduler.shutdown(wait=False)  # a job under way finishes before the process exits
+    def stop_on_signal() -> None:
+        signum = signal.sigwait(STOP_SIGNALS)
+        click.echo(f"scheduler: stopping ({signal.Signals(signum).name})", err=True)
+        scheduler.shutdown(wait=False)  # the process exits once a job under way has finished
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    def started(_event: SchedulerEvent) -> None:
+        # only once it runs can it be shut down; a signal that came earlier is still pending
+        threading.Thread(target=stop_on_signal, name="stop-signals", daemon=True).start()
+
+    scheduler.add_listener(started, EVENT_SCHEDULER_START)
     at = app.config["REMINDER_TIME"]
+    catching_up = "; catching up a missed scan now" if caught_up else ""
     click.echo(
         f"scheduler: reminder scan daily at {at:%H:%M} {app.config['TIMEZONE']}, mail sent every "
-        f"{app.config['SEND_INTERVAL']} s"
-        + ("; catching up a missed scan now" if caught_up else ""),
+        f"{app.config['SEND_INTERVAL']} s{catching_up}",
         err=True,
     )
     scheduler.start()
+
+
+#: Signals that stop `tracker scheduler`.
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 COMMANDS = [reminders_group, outbox_group, scheduler_command]

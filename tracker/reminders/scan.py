@@ -29,7 +29,7 @@ from flask import current_app
 
 from tracker import mail
 from tracker.domain.items import Item, ItemFilter, due_between, overdue
-from tracker.extensions import WRITE_TRANSACTION
+from tracker.extensions import begin_write
 from tracker.models import Entity, Person, PersonRole, WorkingGroup, parse_lead_days, utcnow
 from tracker.reminders.models import ReminderClaim, ReminderOptOut, ReminderRun
 
@@ -248,7 +248,7 @@ def write_digest(session: so.Session, digest: Digest, *, hold: bool) -> int | No
     from tracker.reminders.digest import compose
 
     for _ in range(CLAIM_RETRIES):
-        session.connection(execution_options={WRITE_TRANSACTION: True})
+        begin_write(session)
         try:
             message = mail.queue(
                 session, kind=DIGEST_KIND, not_before=_send_at(digest, hold), **compose(digest)
@@ -307,24 +307,30 @@ def run_scan(
     `hold` keeps each digest back until its recipient's hour (the scheduler's runs); a run by
     hand sends at once.
     """
-    run: ReminderRun | None = None
+    run_id: int | None = None
     if not dry_run:
+        begin_write(session)
         run = ReminderRun(scan_date=today, trigger=trigger, started_at=utcnow())
         session.add(run)
+        session.flush()
+        run_id = run.id
         session.commit()
     digests = plan(session, today)
     session.rollback()  # end the read transaction before the writes
     report = RunReport(today, digests)
-    if run is None:
+    if run_id is None:
         return report
     for digest in digests:
         message_id = write_digest(session, digest, hold=hold)
         if message_id is not None:
             report.message_ids.append(message_id)
     report.digests = [d for d in digests if d.reminders]
-    run.finished_at = utcnow()
-    run.digests = len(report.message_ids)
-    run.reminders = report.reminders
+    begin_write(session)
+    session.execute(
+        sa.update(ReminderRun)
+        .where(ReminderRun.id == run_id)
+        .values(finished_at=utcnow(), digests=len(report.message_ids), reminders=report.reminders)
+    )
     session.commit()
     log.info(
         "reminder scan for %s (%s): %d reminders in %d digests",

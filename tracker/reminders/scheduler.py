@@ -17,6 +17,7 @@ import logging
 import os
 import signal
 from datetime import UTC, datetime, time, timedelta
+from time import sleep
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -46,6 +47,9 @@ PARENT_JOB = "exit-with-parent"
 SCAN_MISFIRE_GRACE = 23 * 3600
 #: The sender runs every minute; a late one is not worth running twice.
 SEND_MISFIRE_GRACE = 5 * 60
+#: Tries of one scan when the database fails, waiting 30 s, then 60 s.
+SCAN_TRIES = 3
+SCAN_RETRY_SECONDS = 30
 #: How often a child of `tracker serve` checks that its parent still lives.
 PARENT_CHECK_SECONDS = 2
 
@@ -59,16 +63,30 @@ def _job_app() -> Flask:
 
 
 def scan_job(trigger: str = "schedule") -> None:
-    """The daily scan; digests wait in the outbox for their recipients' hours."""
-    with _job_app().app_context():
-        run_scan(db.session, today(), trigger=trigger, hold=True)
+    """The daily scan; digests wait in the outbox for their recipients' hours.
+
+    A database that is busy or briefly away is tried again: a lost scan means a day without
+    reminders, and a repeated one sends nothing twice.
+    """
+    for attempt in range(1, SCAN_TRIES + 1):
+        try:
+            with _job_app().app_context():
+                run_scan(db.session, today(), trigger=trigger, hold=True)
+            return
+        except sa.exc.OperationalError as exc:
+            if attempt == SCAN_TRIES:
+                raise
+            log.warning("reminder scan failed (try %d), trying again: %s", attempt, exc)
+            sleep(SCAN_RETRY_SECONDS * attempt)
 
 
 def send_job() -> None:
     """Send what is due in the outbox, retries included."""
     app = _job_app()
     with app.app_context():
-        deliver_pending(lambda: so.Session(db.engine), app.config)
+        report = deliver_pending(lambda: so.Session(db.engine), app.config)
+    if report.sent or report.retried or report.failed:
+        log.info("mail sent %d, to retry %d, failed %d", report.sent, report.retried, report.failed)
 
 
 def exit_with_parent_job(parent_pid: int) -> None:
@@ -152,6 +170,7 @@ def configure(
             args=[parent_pid],
             id=PARENT_JOB,
             name="exit with tracker serve",
+            next_run_time=now,
             replace_existing=True,
             coalesce=True,
             max_instances=1,
