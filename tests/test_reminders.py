@@ -15,6 +15,7 @@ from tracker import mail
 from tracker.demo import generate
 from tracker.domain.entities import set_entities
 from tracker.domain.items import ItemFilter, apply_timeline, find_items
+from tracker.feeds.calendar import item_event
 from tracker.mail.models import MessageStatus, OutboxMessage
 from tracker.models import (
     Activity,
@@ -30,9 +31,15 @@ from tracker.models import (
     WorkingGroupEntity,
     code_sort_key,
 )
-from tracker.reminders.digest import compose
+from tracker.reminders.digest import compose, item_url
 from tracker.reminders.models import ReminderClaim, ReminderOptOut, ReminderRun
-from tracker.reminders.scan import already_covered, plan, reminder_due, run_scan
+from tracker.reminders.scan import (
+    already_covered,
+    plan,
+    reminder_due,
+    run_scan,
+    write_digest,
+)
 from tracker.timeline import parse_timeline
 
 pytest_plugins = ("tests.reminders_fixtures",)
@@ -188,6 +195,34 @@ def test_other_changes_never_resend_but_a_moved_due_date_earns_its_own(session, 
     ]
 
 
+def test_a_scan_that_loses_the_race_sends_only_what_is_left(session, rt):
+    group, entity, _ = rt
+    add_activity(session, group, entity, "1", "March 2020")
+    add_activity(session, group, entity, "2", "March 2020")
+    day = date(2020, 3, 25)
+
+    def lead_digest():
+        [digest] = [d for d in plan(session, day) if d.recipient.email == LEAD]
+        return digest
+
+    mine, theirs, late = lead_digest(), lead_digest(), lead_digest()
+    theirs.reminders = [r for r in theirs.reminders if r.item.code == "1"]
+    their_message = write_digest(session, theirs, hold=False)  # the other scan commits first
+    my_message = write_digest(session, mine, hold=False)  # fails on the key, then retries
+    assert [r.item.code for r in mine.reminders] == ["2"]
+    owners = dict(
+        session.execute(
+            sa.select(ReminderClaim.item_id, ReminderClaim.outbox_message_id).where(
+                ReminderClaim.recipient == LEAD
+            )
+        ).all()
+    )
+    assert sorted(owners.values()) == sorted([their_message, my_message])
+    assert write_digest(session, late, hold=False) is None  # nothing left to send
+    body = session.get(OutboxMessage, my_message).text_body
+    assert "2 Activity 2" in body and "1 Activity 1" not in body
+
+
 def test_a_clock_jump_sends_what_is_true_that_day_once(session, rt):
     group, entity, _ = rt
     add_activity(session, group, entity, "1", "March 2020")  # due 31 March
@@ -273,6 +308,12 @@ def test_one_digest_per_recipient_grouped_with_links_and_calendar(session, rt):
     calendar = Calendar.from_ical(attachment["content"])
     summaries = sorted(str(e["summary"]) for e in calendar.walk("VEVENT"))
     assert summaries == ["1 Activity 1", "2 Activity 2", "3 Activity 3", "M1 Kick-off <meeting>"]
+
+
+def test_links_are_the_pages_the_calendar_feed_links_to(session):
+    for item in find_items(session, ItemFilter(working_group="EGMS"), TEST_TODAY).items:
+        if item.due is not None:
+            assert item_url(item, "http://t.test/") == str(item_event(item, "http://t.test")["url"])
 
 
 def test_digests_arrive_over_smtp_with_parts_and_attachment(session, rt, app, smtp):
@@ -530,6 +571,15 @@ def test_an_unknown_lead_time_in_a_person_row_falls_back_to_the_groups(session, 
     session.commit()
     assert ours(plan(session, date(2020, 3, 24)), LEAD) == {LEAD: [("1", 7)]}
     assert "using the working group's lead times" in caplog.text
+
+
+def test_a_broken_lead_time_of_a_group_falls_back_to_the_default(session, rt, caplog):
+    group, entity, _ = rt
+    add_activity(session, group, entity, "1", "March 2020")
+    group.reminder_lead_days = "a fortnight"
+    session.commit()
+    assert ours(plan(session, date(2020, 3, 24)), CONTACT) == {CONTACT: [("1", 7)]}
+    assert "working group RT: lead time 'a fortnight'" in caplog.text
 
 
 def test_the_message_parses_as_sent(session, rt):

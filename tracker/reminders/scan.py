@@ -116,19 +116,18 @@ class Audience:
     group_lead_days: dict[str, tuple[int, ...]]
 
     @classmethod
-    def load(cls, session: so.Session, config: dict[str, object]) -> Audience:
+    def load(cls, session: so.Session, contact_digest_hour: int) -> Audience:
         people = session.execute(
             sa.select(Person, Entity.acronym).outerjoin(Entity, Person.entity_id == Entity.id)
         ).all()
         muted = set(session.scalars(sa.select(ReminderOptOut.email)))
         muted |= {p.email.lower() for p, _ in people if not p.reminders_enabled}
-        default_hour = int(config["DIGEST_HOUR"])  # type: ignore[call-overload]
 
         by_entity: dict[str, dict[str, Recipient]] = defaultdict(dict)
         for entity in session.scalars(sa.select(Entity).where(Entity.contact_email.is_not(None))):
-            assert entity.contact_email is not None
-            if entity.contact_email.strip() and entity.contact_email.lower() not in muted:
-                contact = Recipient(entity.contact_email.strip(), entity.name, None, default_hour)
+            address = (entity.contact_email or "").strip()
+            if address and address.lower() not in muted:
+                contact = Recipient(address, entity.name, None, contact_digest_hour)
                 by_entity[entity.acronym][contact.key] = contact
         for person, acronym in people:
             if (
@@ -151,7 +150,7 @@ class Audience:
         )
         return cls(
             {acronym: list(found.values()) for acronym, found in by_entity.items()},
-            {name: tuple(parse_lead_days(days)) for name, days in groups},
+            {name: _group_lead_days(name, days) for name, days in groups},
         )
 
     def recipients_of(self, item: Item) -> list[Recipient]:
@@ -171,6 +170,15 @@ class Audience:
         every = [*self.group_lead_days.values()]
         every += [r.lead_days for rs in self.by_entity.values() for r in rs if r.lead_days]
         return max((max(days) for days in every if days), default=0)
+
+
+def _group_lead_days(name: str, text: str) -> tuple[int, ...]:
+    try:
+        return tuple(parse_lead_days(text))
+    except ValueError as exc:  # the importer never stores this; one bad group stops no scan
+        default = WorkingGroup.__table__.c.reminder_lead_days.default.arg  # type: ignore[union-attr]
+        log.error("working group %s: %s; using the default lead times %s", name, exc, default)
+        return tuple(parse_lead_days(default))
 
 
 def _own_lead_days(person: Person) -> tuple[int, ...] | None:
@@ -212,7 +220,7 @@ def _claimed(session: so.Session, today: date, recipient: str | None = None) -> 
 
 def plan(session: so.Session, today: date) -> list[Digest]:
     """The digests today's run sends; reads only, in a fixed number of queries."""
-    audience = Audience.load(session, current_app.config)
+    audience = Audience.load(session, current_app.config["DIGEST_HOUR"])
     window_end = today + timedelta(days=audience.widest_lead)
     soon = due_between(session, today, window_end, today, ItemFilter(open_only=True)).items
     late = overdue(session, today).items
@@ -243,15 +251,17 @@ def _send_at(digest: Digest, hold: bool) -> datetime | None:
 def write_digest(session: so.Session, digest: Digest, *, hold: bool) -> int | None:
     """Claim the digest's reminders and queue its mail in one transaction; the message id.
 
-    None when concurrent scans claimed every one of its reminders first.
+    None when concurrent scans claimed every one of its reminders first. The mail is composed
+    before the transaction begins, so SQLite's write lock is held only for the inserts.
     """
     from tracker.reminders.digest import compose
 
     for _ in range(CLAIM_RETRIES):
+        fields = compose(digest)
         begin_write(session)
         try:
             message = mail.queue(
-                session, kind=DIGEST_KIND, not_before=_send_at(digest, hold), **compose(digest)
+                session, kind=DIGEST_KIND, not_before=_send_at(digest, hold), **fields
             )
             session.flush()
             message_id = message.id
