@@ -4,6 +4,7 @@ with every test run inside a transaction that is rolled back."""
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,6 +67,7 @@ def make_app(database_url: str, **overrides: Any) -> Flask:
         "TODAY": TEST_TODAY,
         "BASE_URL": "http://tracker.test",
         "SMTP_URL": None,
+        "INSTANCE_PATH": tempfile.mkdtemp(prefix="tracker-instance-"),
     }
     config.update(overrides)
     return create_app(config)

@@ -23,23 +23,31 @@ def resource_dir(name: str) -> Path:
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app; `config` overrides the environment (tests pass a throwaway database)."""
+    """Build the app; `config` overrides the environment (tests pass a throwaway database).
+
+    `INSTANCE_PATH` in `config` (or TRACKER_INSTANCE_PATH) moves the folder for local state.
+    """
+    overrides = dict(config or {})
     app = Flask(
         __name__,
-        instance_path=os.environ.get("TRACKER_INSTANCE_PATH") or None,
+        instance_path=overrides.pop("INSTANCE_PATH", None)
+        or os.environ.get("TRACKER_INSTANCE_PATH")
+        or None,
         template_folder=str(resource_dir("templates")),
     )
     app.config.update(config_from_env(os.environ, app.instance_path))
-    if config:
-        app.config.update(config)
+    app.config.update(overrides)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
 
-    from tracker import main
+    from tracker import main, ops
     from tracker.cli import register_commands
     from tracker.mail import models as _mail_models  # noqa: F401  (tables for Alembic)
+    from tracker.ops import request_log
 
     app.register_blueprint(main.bp)
+    app.register_blueprint(ops.bp)
+    request_log.init_app(app)
     register_commands(app)
     return app

@@ -20,8 +20,8 @@ main = FlaskGroup(
 
 
 def register_commands(app: Flask) -> None:
-    from tracker.cli import serve, workplan
+    from tracker.cli import ops, serve, workplan
 
-    for module in (workplan, serve):
+    for module in (workplan, serve, ops):
         for command in module.COMMANDS:
             app.cli.add_command(command)
