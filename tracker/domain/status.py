@@ -91,19 +91,10 @@ def update_progress(
     new_status = status or item.status
     if new_status == item.status and not details and not note.strip():
         return None
-    entry = StatusChange(
-        person=actor.person,
-        actor=actor.label,
-        source=actor.source,
-        from_status=item.status,
-        to_status=new_status,
-        note=note.strip(),
-        details=details,
-    )
+    entry = _entry(item, actor, item.status, new_status, note.strip(), details)
     item.status = new_status
     if note.strip():
         item.progress_note = note.strip()
-    item.history.append(entry)
     session.add(entry)
     try:
         session.flush()
@@ -117,14 +108,26 @@ def update_progress(
 
 def record_creation(session: so.Session, item: Activity | Milestone, actor: Actor) -> None:
     """The first history entry of a new item: the status it was created with."""
-    entry = StatusChange(
+    session.add(_entry(item, actor, None, item.status, "created", {}))
+
+
+def _entry(
+    item: Activity | Milestone,
+    actor: Actor,
+    from_status: Status | None,
+    to_status: Status,
+    note: str,
+    details: dict[str, Any],
+) -> StatusChange:
+    """A history entry, attached from its own side: no need to load the item's whole history."""
+    return StatusChange(
+        activity=item if isinstance(item, Activity) else None,
+        milestone=item if isinstance(item, Milestone) else None,
         person=actor.person,
         actor=actor.label,
         source=actor.source,
-        from_status=None,
-        to_status=item.status,
-        note="created",
-        details={},
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+        details=details,
     )
-    item.history.append(entry)
-    session.add(entry)
