@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -201,3 +202,9 @@ class AuthActions:
 def auth(client: FlaskClient, session: sa.orm.Session) -> AuthActions:
     """`auth.sign_in_as("coordinator@example.org")` signs the client in."""
     return AuthActions(client, session)
+
+
+# CI runs must not fail on a new random example; local runs keep exploring.
+hypothesis.settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    hypothesis.settings.load_profile("ci")
