@@ -20,8 +20,9 @@ main = FlaskGroup(
 
 
 def register_commands(app: Flask) -> None:
+    from tracker.auth import cli as auth
     from tracker.cli import serve, workplan
 
-    for module in (workplan, serve):
+    for module in (workplan, serve, auth):
         for command in module.COMMANDS:
             app.cli.add_command(command)

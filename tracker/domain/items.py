@@ -155,9 +155,7 @@ def find_items(
     The query count does not depend on the amount of data: one query per kind for the rows,
     one per kind for the total when `limit` cuts, plus the eager loads of their entities.
     """
-    wg_id = resolve_working_group(session, flt.working_group).id if flt.working_group else None
-    entity_id = EntityDirectory.load(session).resolve(flt.entity).id if flt.entity else None
-
+    wg_id, entity_id = _resolve_names(session, flt)
     pages: list[list[Item]] = []
     total = 0
     if "activity" in flt.kinds:
@@ -170,6 +168,35 @@ def find_items(
         total += count
     merged = list(heapq.merge(*pages, key=_sort_key))
     return ItemPage(merged[:limit] if limit is not None else merged, total, flt)
+
+
+def count_by_status(session: so.Session, flt: ItemFilter) -> dict[str, dict[Status, int]]:
+    """How many activities and milestones match `flt`, per working group and status.
+
+    Dashboards count items, not occurrences, and ignore the due window: a recurring item
+    counts once, with its one status.
+    """
+    wg_id, entity_id = _resolve_names(session, flt)
+    counts: dict[str, dict[Status, int]] = {}
+    for kind, model in (("activity", Activity), ("milestone", Milestone)):
+        if kind not in flt.kinds:
+            continue
+        rows = session.execute(
+            sa.select(WorkingGroup.short_name, model.status, sa.func.count())
+            .join(model.working_group)
+            .where(*_conditions(model, flt, wg_id, entity_id))
+            .group_by(WorkingGroup.short_name, model.status)
+        )
+        for group, status, count in rows:
+            per_group = counts.setdefault(group, dict.fromkeys(Status, 0))
+            per_group[status] += count
+    return counts
+
+
+def _resolve_names(session: so.Session, flt: ItemFilter) -> tuple[int | None, int | None]:
+    wg_id = resolve_working_group(session, flt.working_group).id if flt.working_group else None
+    entity_id = EntityDirectory.load(session).resolve(flt.entity).id if flt.entity else None
+    return wg_id, entity_id
 
 
 def overdue(session: so.Session, today: date, flt: ItemFilter | None = None) -> ItemPage:
