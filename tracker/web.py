@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -48,6 +48,13 @@ def error_response(status: int, message: str) -> ResponseReturnValue:
 def init_app(app: Flask) -> None:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
+
+    @app.before_request
+    def forget_the_last_request() -> None:
+        """`g` outlives a request when an app context was pushed before it (tests, scripts);
+        the signed-in person and the CSRF token must be read anew for each request."""
+        g.pop("person", None)
+        g.pop("csrf_token", None)
 
     @app.after_request
     def security_headers(response: Any) -> Any:

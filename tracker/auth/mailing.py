@@ -7,7 +7,8 @@ not hold the page. A failed try leaves the message pending for the scheduler's s
 
 `deliver_pending` closes the sessions it is given, so it gets its own, bound to what the
 request's session is bound to: the engine in production; in tests that run inside a
-rolled-back transaction, that transaction's connection, so they see the delivery too.
+rolled-back transaction, that transaction's connection (joined with savepoints, so the
+sender's commits and rollbacks stay inside the test's transaction).
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ def deliver_after_response(response: Response, message_ids: set[int]) -> None:
         with app.app_context():
             try:
                 mail.deliver_pending(
-                    lambda: so.Session(bind=bind), app.config, only_ids=message_ids
+                    lambda: so.Session(bind=bind, join_transaction_mode="create_savepoint"),
+                    app.config,
+                    only_ids=message_ids,
                 )
             except sa.exc.SQLAlchemyError:
                 log.exception("sign-in mail %s stays pending for the sender", message_ids)

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, TextAreaField, ValidationError
+from wtforms import (
+    DateField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    TextAreaField,
+    ValidationError,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from tracker.models import Status
 
-STATUS_CHOICES = [(s.value, s.label.capitalize()) for s in Status]
+
+def options(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
+    """(value, label) pairs as the choices of a select field."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+STATUS_CHOICES = options((s.value, s.label.capitalize()) for s in Status)
 
 
 def whole_number(_form: FlaskForm, field: HiddenField) -> None:

@@ -20,7 +20,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from tracker.auth.forms import email_address
-from tracker.main.forms import STATUS_CHOICES, whole_number
+from tracker.main.forms import STATUS_CHOICES, options, whole_number
 from tracker.models import MilestoneKind, PersonRole, parse_lead_days
 from tracker.timeline import TimelineError, parse_timeline
 
@@ -93,7 +93,9 @@ class ActivityForm(FlaskForm):
 
 class MilestoneForm(FlaskForm):
     code = StringField("Code", validators=[DataRequired(), Length(max=40)], description="e.g. M1")
-    kind = SelectField("Kind", choices=[(k.value, k.value.capitalize()) for k in MilestoneKind])
+    kind = SelectField(
+        "Kind", choices=options((k.value, k.value.capitalize()) for k in MilestoneKind)
+    )
     activity = SelectField("Activity", coerce=str, validate_choice=True)
     title = TextAreaField("Title", validators=[DataRequired(), Length(max=2000)])
     description = TextAreaField("Description")
@@ -143,11 +145,13 @@ class PersonForm(FlaskForm):
     entity = SelectField("Entity", coerce=str, validate_choice=True)
     role = SelectField(
         "Role",
-        choices=[
-            (PersonRole.MEMBER.value, "Member: reads"),
-            (PersonRole.LEAD.value, "Lead: updates what their entity leads"),
-            (PersonRole.COORDINATOR.value, "Coordinator: manages their working groups"),
-        ],
+        choices=options(
+            [
+                (PersonRole.MEMBER.value, "Member: reads"),
+                (PersonRole.LEAD.value, "Lead: updates what their entity leads"),
+                (PersonRole.COORDINATOR.value, "Coordinator: manages their working groups"),
+            ]
+        ),
     )
     working_groups = SelectMultipleField("Working groups", coerce=int)
     active = BooleanField("Active (may sign in)", default=True)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
+from wtforms import SelectChoice
 
 from tracker.auth import current_person, login_required
 from tracker.clock import today
@@ -27,6 +28,7 @@ from tracker.domain.permissions import (
 from tracker.domain.status import Actor, record_creation
 from tracker.exchange import export_registry, export_rows, write_rows
 from tracker.extensions import db
+from tracker.main.forms import options
 from tracker.manage import bp
 from tracker.manage.forms import (
     ActivityForm,
@@ -104,7 +106,7 @@ def index() -> ResponseReturnValue:
 # --- working groups -------------------------------------------------------------------------
 
 
-def _entity_choices() -> list[tuple[int, str]]:
+def _entities() -> list[tuple[int, str]]:
     return [
         (e.id, e.acronym) for e in db.session.scalars(sa.select(Entity).order_by(Entity.acronym))
     ]
@@ -153,7 +155,7 @@ def new_group() -> ResponseReturnValue:
     person = _me()
     require(can_create_working_group(person), "only coordinators create working groups")
     form = WorkingGroupForm()
-    form.leads.choices = form.members.choices = _entity_choices()
+    form.leads.choices = form.members.choices = options(_entities())
     if form.validate_on_submit():
         group = WorkingGroup()
         if _save_group(form, group):
@@ -172,7 +174,7 @@ def group(group_id: int) -> ResponseReturnValue:
     group = _get(WorkingGroup, group_id)
     require(can_edit_workplan(_me(), group), f"you do not coordinate {group.short_name}")
     form = WorkingGroupForm(obj=None if request.method == "POST" else group)
-    form.leads.choices = form.members.choices = _entity_choices()
+    form.leads.choices = form.members.choices = options(_entities())
     if request.method == "GET":
         form.leads.data = [e.id for e in group.lead_entities]
         form.members.data = [e.id for e in group.member_entities]
@@ -209,14 +211,15 @@ def _descendant_ids(activity: Activity) -> set[int]:
     return found
 
 
-def _parent_choices(group: WorkingGroup, activity: Activity | None) -> list[tuple[str, str]]:
+def _parent_choices(group: WorkingGroup, activity: Activity | None) -> list[SelectChoice]:
     excluded = {activity.id, *_descendant_ids(activity)} if activity else set()
     rows = db.session.scalars(
         sa.select(Activity).where(Activity.working_group_id == group.id).order_by(Activity.sort_key)
     )
-    return [("", "– none, a top-level activity –")] + [
-        (str(a.id), f"{a.code} {a.title[:80]}") for a in rows if a.id not in excluded
-    ]
+    return options(
+        [("", "– none, a top-level activity –")]
+        + [(str(a.id), f"{a.code} {a.title[:80]}") for a in rows if a.id not in excluded]
+    )
 
 
 def _save_activity(form: ActivityForm, activity: Activity, group: WorkingGroup) -> bool:
@@ -319,13 +322,14 @@ def edit_activity(activity_id: int) -> ResponseReturnValue:
 # --- milestones -----------------------------------------------------------------------------
 
 
-def _activity_choices(group: WorkingGroup) -> list[tuple[str, str]]:
+def _activity_choices(group: WorkingGroup) -> list[SelectChoice]:
     rows = db.session.scalars(
         sa.select(Activity).where(Activity.working_group_id == group.id).order_by(Activity.sort_key)
     )
-    return [("", "– the working group itself –")] + [
-        (str(a.id), f"{a.code} {a.title[:80]}") for a in rows
-    ]
+    return options(
+        [("", "– the working group itself –")]
+        + [(str(a.id), f"{a.code} {a.title[:80]}") for a in rows]
+    )
 
 
 def _save_milestone(form: MilestoneForm, milestone: Milestone, group: WorkingGroup) -> bool:
@@ -509,11 +513,9 @@ def edit_person(person_id: int | None = None) -> ResponseReturnValue:
         if editing
         else None,
     )
-    form.entity.choices = [("", "– none –")] + [
-        (str(eid), label) for eid, label in _entity_choices()
-    ]
+    form.entity.choices = options([("", "– none –")] + [(str(i), a) for i, a in _entities()])
     groups = db.session.scalars(sa.select(WorkingGroup).order_by(WorkingGroup.short_name)).all()
-    form.working_groups.choices = [(g.id, g.short_name) for g in groups]
+    form.working_groups.choices = options((g.id, g.short_name) for g in groups)
     if form.validate_on_submit():
         email = form.email.data.strip()
         clash = db.session.scalars(

@@ -9,7 +9,6 @@ Create Date: 2026-11-22 00:26:46.383060
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = "web"
 down_revision = "0002"
