@@ -235,7 +235,8 @@ def test_session_cookie_and_security_headers(app, client):
 
 
 @pytest.mark.parametrize(
-    ("base_url", "secure"), [("https://tracker.example.org", True), ("http://127.0.0.1:5000", False)]
+    ("base_url", "secure"),
+    [("https://tracker.example.org", True), ("http://127.0.0.1:5000", False)],
 )
 def test_cookies_are_secure_when_served_over_https(base_url, secure):
     from tracker.config import config_from_env
