@@ -73,7 +73,7 @@ class ActivityForm(FlaskForm):
     code = StringField(
         "Code", validators=[DataRequired(), Length(max=40)], description="e.g. 3.4 or Output 1.2"
     )
-    parent = SelectField("Part of", coerce=str, validate_choice=True)
+    parent = SelectField("Part of", coerce=str, default="")
     title = TextAreaField("Title", validators=[DataRequired(), Length(max=2000)])
     description = TextAreaField("Description")
     entities = StringField(
@@ -96,7 +96,7 @@ class MilestoneForm(FlaskForm):
     kind = SelectField(
         "Kind", choices=options((k.value, k.value.capitalize()) for k in MilestoneKind)
     )
-    activity = SelectField("Activity", coerce=str, validate_choice=True)
+    activity = SelectField("Activity", coerce=str, default="")
     title = TextAreaField("Title", validators=[DataRequired(), Length(max=2000)])
     description = TextAreaField("Description")
     date_text = StringField(
@@ -142,7 +142,7 @@ class PersonForm(FlaskForm):
     email = StringField(
         "E-mail address", validators=[DataRequired(), Length(max=254), email_address]
     )
-    entity = SelectField("Entity", coerce=str, validate_choice=True)
+    entity = SelectField("Entity", coerce=str, default="")
     role = SelectField(
         "Role",
         choices=options(

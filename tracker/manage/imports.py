@@ -80,10 +80,11 @@ class _Touched:
                 item = obj.activity or obj.milestone
                 if item is not None:
                     self.groups.add(item.working_group)
-            elif isinstance(obj, ActivityEntity):
-                self.groups.add(obj.activity.working_group)
-            elif isinstance(obj, WorkingGroupEntity):
-                self.groups.add(obj.working_group)
+            elif isinstance(obj, ActivityEntity | WorkingGroupEntity):
+                # a link taken away has lost its parent, which is then changed itself
+                owner = obj.activity if isinstance(obj, ActivityEntity) else obj
+                if owner is not None:
+                    self.groups.add(owner.working_group)
             elif isinstance(obj, Entity | EntityAlias | Person):
                 self.directory = True
 
