@@ -112,7 +112,7 @@ def test_update_with_a_token(client, session):
             "note": "Started",
             "actual_start": "2020-01-06",
             "version": item.version,
-        },  # fmt: skip
+        },
         headers=headers,
     )
     assert response.status_code == 200, response.json
@@ -135,9 +135,10 @@ def test_update_rules_and_bad_input(client, session):
     item = activity(session, "WS1", "3.4")
     member = token_for(session, "member@example.org")
     denied = client.post(
-        f"/api/v1/activities/{item.id}/progress", json={"status": "completed", "version": 1},
+        f"/api/v1/activities/{item.id}/progress",
+        json={"status": "completed", "version": 1},
         headers=member,
-    )  # fmt: skip
+    )
     assert denied.status_code == 403 and "only the leads of 3.4" in denied.json["error"]["message"]
     lead = token_for(session, "ilo.focal-point@example.org")
     bad = client.post(

@@ -9,8 +9,11 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import make_app, seed
-from tests.test_mail import Inbox, free_port  # noqa: F401  (the real SMTP server fixture)
-from tests.test_mail import smtp_server  # noqa: F401
+from tests.test_mail import (  # noqa: F401  (the real SMTP server fixture)
+    Inbox,
+    free_port,
+    smtp_server,
+)
 from tests.webtools import csrf_token, post
 from tracker.auth.models import RateLimitHit, SignInLink
 from tracker.auth.secrets import issue_link

@@ -73,7 +73,7 @@ def test_edit_a_working_group(client, session, auth):
             "name": "Workstream one",
             "leads": leads,
             "reminder_lead_days": "7",
-        },  # fmt: skip
+        },
     )
     assert response.status_code == 302
     session.refresh(ws1)
@@ -196,7 +196,7 @@ def test_add_and_edit_a_milestone(client, session, auth):
             "start_time": "14:00",
             "timezone": "EST5",
             "version": str(created.version),
-        },  # fmt: skip
+        },
     )
     assert no_zone.status_code == 400 and "Unknown time zone" in no_zone.get_data(as_text=True)
     edited = post(
@@ -209,7 +209,7 @@ def test_add_and_edit_a_milestone(client, session, auth):
             "title": "Report",
             "date_text": "June 2020",
             "version": str(created.version),
-        },  # fmt: skip
+        },
     )
     assert edited.status_code == 302
     session.refresh(created)
@@ -228,7 +228,7 @@ def test_entities(client, session, auth):
             "name": "UN Educational, Scientific and Cultural Organization",
             "aliases": "UNESCO-UIS, UIS",
             "contact_email": "unesco@example.org",
-        },  # fmt: skip
+        },
     )
     assert response.status_code == 302
     unesco = session.scalars(sa.select(Entity).where(Entity.acronym == "UNESCO")).one()
@@ -265,7 +265,7 @@ def test_people(client, session, auth):
             "role": "lead",
             "working_groups": [str(ws1.id)],
             "active": "y",
-        },  # fmt: skip
+        },
     )
     assert response.status_code == 302
     person = session.scalars(sa.select(Person).where(Person.email == "ilo.stats@example.org")).one()
@@ -414,7 +414,7 @@ def test_milestone_count_is_unchanged_by_failed_forms(client, session, auth):
             "start_time": "16:00",
             "end_time": "15:00",
             "timezone": "Europe/Paris",
-        },  # fmt: skip
+        },
     )
     assert response.status_code == 400 and "Ends before it starts." in response.text
     assert session.scalar(sa.select(sa.func.count()).select_from(Milestone)) == before
