@@ -248,8 +248,9 @@ def build_chart(
             x0 = x(s) if s else LABEL_WIDTH
             x1 = x(e + timedelta(days=1)) if e else LABEL_WIDTH + CHART_WIDTH
             row.bar = _bar(x0, x1, y, row.open_start, row.open_end)
-            if activity.recurrence:
-                row.note = "repeats"
+        if activity.recurrence:
+            row.label = "↻ " + row.label
+            row.tooltip += " · repeats"
         rows.append(row)
         y += ROW_HEIGHT
         for child in children.get(activity.id, []):
