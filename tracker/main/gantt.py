@@ -9,7 +9,7 @@ working group's row.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -23,7 +23,7 @@ LABEL_WIDTH = 360
 CHART_WIDTH = 840
 ROW_HEIGHT = 26
 AXIS_HEIGHT = 34
-#: Beyond this many activities the chart asks for a narrower filter.
+#: Beyond this many activities the chart shows the soonest due and asks for a narrower filter.
 MAX_ROWS = 300
 #: Characters of "code title" that fit the label column at depth 0.
 LABEL_CHARS = 52
@@ -164,10 +164,10 @@ def build_chart(
     start: date | None = None,
     end: date | None = None,
 ) -> Chart:
-    found = find_items(session, flt, today)
-    ids = list(dict.fromkeys(item.id for item in found.items if item.kind == "activity"))
-    total = len(ids)
-    ids = ids[:MAX_ROWS]
+    flt = replace(flt, kinds=frozenset({"activity"}))
+    found = find_items(session, flt, today, limit=MAX_ROWS)
+    ids = list(dict.fromkeys(item.id for item in found.items))
+    total = found.total
     activities = session.scalars(
         sa.select(Activity)
         .where(Activity.id.in_(ids))

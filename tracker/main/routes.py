@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -12,8 +13,7 @@ from flask.typing import ResponseReturnValue
 from tracker.auth import current_person, login_required
 from tracker.clock import today
 from tracker.domain.entities import UnknownName
-from tracker.domain.items import UPCOMING_DAYS, ItemFilter, count_by_status, find_items, overdue
-from tracker.domain.items import upcoming as upcoming_items
+from tracker.domain.items import UPCOMING_DAYS, ItemFilter, count_by_status, find_items
 from tracker.domain.permissions import can_update_progress, require
 from tracker.domain.status import Actor, EditConflict, recent_changes, update_progress
 from tracker.extensions import db
@@ -43,26 +43,22 @@ def _groups() -> list[WorkingGroup]:
 
 
 def _dashboard(group: WorkingGroup | None) -> dict[str, object]:
+    """Counts come from the database; only the first rows of each section are loaded."""
     now = today()
     flt = ItemFilter(working_group=group.short_name if group else None)
-    counts = count_by_status(db.session, flt)
+    late = replace(flt, overdue=True)
+    soon = replace(flt, due_from=now, due_to=now + timedelta(days=UPCOMING_DAYS), open_only=True)
+    counts = count_by_status(db.session, flt, now)
     totals = dict.fromkeys(Status, 0)
     for per_group in counts.values():
         for status, count in per_group.items():
             totals[status] += count
-    late = overdue(db.session, now, flt).items
-    soon = upcoming_items(db.session, now, UPCOMING_DAYS, flt).items
     person = current_person()
     mine = None
     if person is not None and person.entity is not None:
         mine = find_items(
             db.session,
-            ItemFilter(
-                working_group=flt.working_group,
-                entity=person.entity.acronym,
-                leading_only=True,
-                open_only=True,
-            ),
+            replace(flt, entity=person.entity.acronym, leading_only=True, open_only=True),
             now,
             limit=1,
         ).total
@@ -71,23 +67,19 @@ def _dashboard(group: WorkingGroup | None) -> dict[str, object]:
         "counts": counts,
         "totals": totals,
         "total": sum(totals.values()),
-        "overdue": late,
-        "upcoming": soon,
+        "overdue": find_items(db.session, late, now, limit=SECTION_SIZE),
+        "upcoming": find_items(db.session, soon, now, limit=SECTION_SIZE),
         "changes": recent_changes(db.session, limit=SECTION_SIZE, working_group=group),
         "mine": mine,
-        "late_by_group": _count_by(late),
-        "soon_by_group": _count_by(soon),
-        "section_size": SECTION_SIZE,
+        "late_by_group": _sums(count_by_status(db.session, late, now)),
+        "soon_by_group": _sums(count_by_status(db.session, soon, now)),
         "upcoming_days": UPCOMING_DAYS,
         "today": now,
     }
 
 
-def _count_by(items: list) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for item in items:
-        found[item.working_group] = found.get(item.working_group, 0) + 1
-    return found
+def _sums(counts: dict[str, dict[Status, int]]) -> dict[str, int]:
+    return {group: sum(per_status.values()) for group, per_status in counts.items()}
 
 
 @bp.route("/")
