@@ -26,7 +26,7 @@ AXIS_HEIGHT = 34
 #: Beyond this many activities the chart shows the soonest due and asks for a narrower filter.
 MAX_ROWS = 300
 #: Characters of "code title" that fit the label column at depth 0.
-LABEL_CHARS = 52
+LABEL_CHARS = 48
 _ARROW = 9
 
 
