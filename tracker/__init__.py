@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 
 from tracker.config import config_from_env
-from tracker.extensions import db, migrate
+from tracker.extensions import csrf, db, migrate
 
 PACKAGE_DIR = Path(__file__).parent
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
@@ -40,14 +40,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    csrf.init_app(app)
 
-    from tracker import main, ops
+    from tracker import api, auth, main, manage, ops, web
+    from tracker.auth import models as _auth_models  # noqa: F401  (tables for Alembic)
     from tracker.cli import register_commands
     from tracker.mail import models as _mail_models  # noqa: F401  (tables for Alembic)
+    from tracker.manage import models as _manage_models  # noqa: F401  (tables for Alembic)
     from tracker.ops import request_log
 
+    app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
+    app.register_blueprint(manage.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)
     app.register_blueprint(ops.bp)
+    csrf.exempt(ops.bp)
+    web.init_app(app)
     request_log.init_app(app)
     register_commands(app)
     return app

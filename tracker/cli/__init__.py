@@ -20,8 +20,9 @@ main = FlaskGroup(
 
 
 def register_commands(app: Flask) -> None:
+    from tracker.auth import cli as auth
     from tracker.cli import ops, serve, workplan
 
-    for module in (workplan, serve, ops):
+    for module in (workplan, serve, ops, auth):
         for command in module.COMMANDS:
             app.cli.add_command(command)

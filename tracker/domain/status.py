@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from tracker.domain.permissions import PermissionDenied, can_update_progress
-from tracker.models import Activity, Milestone, Person, Status, StatusChange
+from tracker.models import Activity, Milestone, Person, Status, StatusChange, WorkingGroup
 
 #: Where a change came from, as recorded in the history.
 SOURCES = ("web", "api", "slack", "cli", "import")
@@ -131,3 +132,27 @@ def _entry(
         note=note,
         details=details,
     )
+
+
+def recent_changes(
+    session: so.Session, *, limit: int = 10, working_group: WorkingGroup | None = None
+) -> list[StatusChange]:
+    """The latest progress updates, newest first; the entries that created items are left out."""
+    query = (
+        sa.select(StatusChange)
+        .where(StatusChange.from_status.is_not(None))
+        .options(
+            so.joinedload(StatusChange.activity).joinedload(Activity.working_group),
+            so.joinedload(StatusChange.milestone).joinedload(Milestone.working_group),
+        )
+        .order_by(StatusChange.changed_at.desc(), StatusChange.id.desc())
+        .limit(limit)
+    )
+    if working_group is not None:
+        query = query.where(
+            sa.or_(
+                StatusChange.activity.has(Activity.working_group_id == working_group.id),
+                StatusChange.milestone.has(Milestone.working_group_id == working_group.id),
+            )
+        )
+    return list(session.scalars(query))
