@@ -4,6 +4,7 @@ with every test run inside a transaction that is rolled back."""
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -66,6 +68,7 @@ def make_app(database_url: str, **overrides: Any) -> Flask:
         "TODAY": TEST_TODAY,
         "BASE_URL": "http://tracker.test",
         "SMTP_URL": None,
+        "INSTANCE_PATH": tempfile.mkdtemp(prefix="tracker-instance-"),
     }
     config.update(overrides)
     return create_app(config)
@@ -199,3 +202,9 @@ class AuthActions:
 def auth(client: FlaskClient, session: sa.orm.Session) -> AuthActions:
     """`auth.sign_in_as("coordinator@example.org")` signs the client in."""
     return AuthActions(client, session)
+
+
+# CI runs must not fail on a new random example; local runs keep exploring.
+hypothesis.settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    hypothesis.settings.load_profile("ci")

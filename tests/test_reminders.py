@@ -11,6 +11,7 @@ import sqlalchemy.orm as so
 from icalendar import Calendar
 
 from tests.conftest import TEST_TODAY
+from tests.webtools import post
 from tracker import mail
 from tracker.demo import generate
 from tracker.domain.entities import set_entities
@@ -443,13 +444,21 @@ def test_preferences_need_a_signed_in_person(client):
     assert response.status_code == 401
 
 
+def test_preference_changes_need_the_forms_csrf_token(client, auth):
+    auth.sign_in_as("ilo.focal-point@example.org")
+    refused = client.post("/reminders/preferences", data={"digest_hour": "7"})
+    assert refused.status_code == 400
+
+
 def test_preferences_page_saves_and_rejects_bad_input(client, auth, session):
     person = auth.sign_in_as("ilo.focal-point@example.org")
     page = client.get("/reminders/preferences").get_data(as_text=True)
     assert "Send me deadline reminders" in page and "WS1: 30, 7, 1, 0" in page
 
-    saved = client.post(
-        "/reminders/preferences", data={"enabled": "on", "lead_days": "14, 2", "digest_hour": "7"}
+    saved = post(
+        client,
+        "/reminders/preferences",
+        {"enabled": "on", "lead_days": "14, 2", "digest_hour": "7"},
     )
     assert saved.status_code == 303
     session.refresh(person)
@@ -458,8 +467,10 @@ def test_preferences_page_saves_and_rejects_bad_input(client, auth, session):
         "14,2",
         7,
     )
-    bad = client.post(
-        "/reminders/preferences", data={"enabled": "on", "lead_days": "a week", "digest_hour": "9"}
+    bad = post(
+        client,
+        "/reminders/preferences",
+        {"enabled": "on", "lead_days": "a week", "digest_hour": "9"},
     )
     assert bad.status_code == 400
     assert "Lead times: lead time &#39;a week&#39; is not a number of days" in bad.get_data(
@@ -468,7 +479,7 @@ def test_preferences_page_saves_and_rejects_bad_input(client, auth, session):
     session.refresh(person)
     assert (person.reminder_lead_days, person.digest_hour) == ("14,2", 7)  # nothing half-saved
 
-    off = client.post("/reminders/preferences", data={"lead_days": "", "digest_hour": "8"})
+    off = post(client, "/reminders/preferences", {"lead_days": "", "digest_hour": "8"})
     assert off.status_code == 303
     session.refresh(person)
     assert (person.reminders_enabled, person.reminder_lead_days) == (False, None)
@@ -482,7 +493,7 @@ def test_outbox_page_is_for_coordinators(client, auth, session):
     assert client.get("/reminders/outbox").status_code == 403
     auth.sign_in_as("ilo.focal-point@example.org")
     assert client.get("/reminders/outbox").status_code == 403
-    assert client.post("/reminders/outbox/1/resend").status_code == 403
+    assert post(client, "/reminders/outbox/1/resend").status_code == 403
 
 
 def test_coordinators_list_read_and_resend_failed_mail(client, auth, session, rt):
@@ -504,11 +515,11 @@ def test_coordinators_list_read_and_resend_failed_mail(client, auth, session, rt
     assert "SMTPRecipientsRefused: mailbox unavailable" in page
     assert "Activity 1" in page and "7 days before" in page and "Resend" in page
 
-    resent = client.post(f"/reminders/outbox/{failed.id}/resend")
+    resent = post(client, f"/reminders/outbox/{failed.id}/resend")
     assert resent.status_code == 303
     session.refresh(failed)
     assert (failed.status, failed.attempts) == (MessageStatus.PENDING, 0)
-    again = client.post(f"/reminders/outbox/{failed.id}/resend", follow_redirects=True)
+    again = post(client, f"/reminders/outbox/{failed.id}/resend", follow_redirects=True)
     assert "only failed ones are resent" in again.get_data(as_text=True)
     assert client.get("/reminders/outbox/999999").status_code == 404
 

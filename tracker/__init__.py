@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 
 from tracker.config import config_from_env
-from tracker.extensions import db, migrate
+from tracker.extensions import csrf, db, migrate
 
 PACKAGE_DIR = Path(__file__).parent
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
@@ -23,25 +23,42 @@ def resource_dir(name: str) -> Path:
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app; `config` overrides the environment (tests pass a throwaway database)."""
+    """Build the app; `config` overrides the environment (tests pass a throwaway database).
+
+    `INSTANCE_PATH` in `config` (or TRACKER_INSTANCE_PATH) moves the folder for local state.
+    """
+    overrides = dict(config or {})
     app = Flask(
         __name__,
-        instance_path=os.environ.get("TRACKER_INSTANCE_PATH") or None,
+        instance_path=overrides.pop("INSTANCE_PATH", None)
+        or os.environ.get("TRACKER_INSTANCE_PATH")
+        or None,
         template_folder=str(resource_dir("templates")),
     )
     app.config.update(config_from_env(os.environ, app.instance_path))
-    if config:
-        app.config.update(config)
+    app.config.update(overrides)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    csrf.init_app(app)
 
-    from tracker import main, reminders
+    from tracker import api, auth, main, manage, ops, reminders, web
+    from tracker.auth import models as _auth_models  # noqa: F401  (tables for Alembic)
     from tracker.cli import register_commands
     from tracker.mail import models as _mail_models  # noqa: F401  (tables for Alembic)
-    from tracker.reminders import models as _reminder_models  # noqa: F401
+    from tracker.manage import models as _manage_models  # noqa: F401  (tables for Alembic)
+    from tracker.ops import request_log
+    from tracker.reminders import models as _reminder_models  # noqa: F401  (tables for Alembic)
 
+    app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
+    app.register_blueprint(manage.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)
     app.register_blueprint(reminders.bp)
+    app.register_blueprint(ops.bp)
+    csrf.exempt(ops.bp)
+    web.init_app(app)
+    request_log.init_app(app)
     register_commands(app)
     return app

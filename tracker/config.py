@@ -45,12 +45,15 @@ def parse_int(value: str, name: str, low: int, high: int) -> int:
 def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
     """Settings for `create_app`; every name an operator can set is listed in the README."""
     default_db = "sqlite:///" + os.path.join(instance_path, "tracker.db")
+    base_url = environ.get("TRACKER_BASE_URL", "http://127.0.0.1:5000")
+    # cookies only over HTTPS whenever the tracker is served over HTTPS
+    secure_default = "1" if base_url.startswith("https://") else "0"
     return {
         "SECRET_KEY": environ.get("SECRET_KEY", "dev-only-not-secret"),
         "SQLALCHEMY_DATABASE_URI": normalize_database_url(environ.get("DATABASE_URL", default_db)),
         "TODAY": parse_today(environ.get("TRACKER_TODAY")),
         "TIMEZONE": environ.get("TRACKER_TIMEZONE", "UTC"),
-        "BASE_URL": environ.get("TRACKER_BASE_URL", "http://127.0.0.1:5000"),
+        "BASE_URL": base_url,
         "SMTP_URL": environ.get("TRACKER_SMTP_URL"),
         "REMINDER_TIME": parse_clock_time(
             environ.get("TRACKER_REMINDER_TIME", "06:00"), "TRACKER_REMINDER_TIME"
@@ -65,7 +68,7 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
         "SLACK_SIGNING_SECRET": environ.get("SLACK_SIGNING_SECRET"),
         "SLACK_BOT_TOKEN": environ.get("SLACK_BOT_TOKEN"),
         "SLACK_APP_TOKEN": environ.get("SLACK_APP_TOKEN"),
-        "SESSION_COOKIE_SECURE": environ.get("TRACKER_SECURE_COOKIES", "0") == "1",
+        "SESSION_COOKIE_SECURE": environ.get("TRACKER_SECURE_COOKIES", secure_default) == "1",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
     }

@@ -80,6 +80,14 @@ def _milestone_text(rng: random.Random) -> str:
     )
 
 
+def _activity_ids(session: so.Session, group_ids: list[int]) -> dict[tuple[int, str], int]:
+    """(working group id, code) -> activity id, for the groups just generated."""
+    query = sa.select(Activity.id, Activity.working_group_id, Activity.code).where(
+        Activity.working_group_id.in_(group_ids)
+    )
+    return {(r.working_group_id, r.code): r.id for r in session.execute(query)}
+
+
 def generate(
     session: so.Session,
     *,
@@ -177,14 +185,7 @@ def generate(
     # parents first, so children can carry their parent's id
     parents = [row for row in activity_rows if "." not in row["code"]]
     session.execute(sa.insert(Activity), parents)
-    parent_ids = {
-        (r.working_group_id, r.code): r.id
-        for r in session.execute(
-            sa.select(Activity.id, Activity.working_group_id, Activity.code).where(
-                Activity.working_group_id.in_(group_ids)
-            )
-        )
-    }
+    parent_ids = _activity_ids(session, group_ids)
     children = [
         row | {"parent_id": parent_ids[(row["working_group_id"], row["code"].split(".")[0])]}
         for row in activity_rows
@@ -192,14 +193,7 @@ def generate(
     ]
     if children:
         session.execute(sa.insert(Activity), children)
-    ids = {
-        (r.working_group_id, r.code): r.id
-        for r in session.execute(
-            sa.select(Activity.id, Activity.working_group_id, Activity.code).where(
-                Activity.working_group_id.in_(group_ids)
-            )
-        )
-    }
+    ids = _activity_ids(session, group_ids)
     rows = [ids[(row["working_group_id"], row["code"])] for row in activity_rows]
     session.execute(
         sa.insert(ActivityEntity),

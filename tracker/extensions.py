@@ -9,6 +9,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -26,6 +27,9 @@ class Base(so.DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+#: CSRF tokens on every form; the JSON API, which takes bearer tokens only, is exempt.
+csrf = CSRFProtect()
 
 
 def _render_item(type_: str, obj: Any, _autogen_context: Any) -> str | bool:

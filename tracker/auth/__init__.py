@@ -7,12 +7,14 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import Blueprint, abort, g, redirect, request, session, url_for
 
 from tracker.extensions import db
 from tracker.models import Person
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+bp = Blueprint("auth", __name__)
 
 SESSION_KEY = "person_id"
 
@@ -46,7 +48,10 @@ def login_required(view: F) -> F:
         if current_person() is None:
             if request.blueprint == "api" or request.accept_mimetypes.best == "application/json":
                 abort(401)
-            return redirect(url_for("auth.login", next=request.full_path))
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
+
+
+from tracker.auth import routes  # noqa: E402,F401

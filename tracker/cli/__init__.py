@@ -20,9 +20,10 @@ main = FlaskGroup(
 
 
 def register_commands(app: Flask) -> None:
-    from tracker.cli import serve, workplan
+    from tracker.auth import cli as auth
+    from tracker.cli import ops, serve, workplan
     from tracker.reminders import cli as reminders
 
-    for module in (workplan, serve, reminders):
+    for module in (workplan, serve, ops, auth, reminders):
         for command in module.COMMANDS:
             app.cli.add_command(command)

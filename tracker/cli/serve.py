@@ -14,6 +14,7 @@ from gunicorn.app.base import BaseApplication
 
 from tracker import resource_dir
 from tracker.cli.workplan import create_schema, is_empty, run_import, seed_files
+from tracker.ops.request_log import configure_logging
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -56,6 +57,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 @with_appcontext
 def serve_command(host: str, port: int, workers: int, seed: bool, scheduler: bool) -> None:
     """Create or upgrade the database, seed it on first start, and serve the web app."""
+    configure_logging()
     create_schema()
     if seed and is_empty():
         click.echo("empty database: loading the seed workplans")
@@ -71,6 +73,7 @@ def serve_command(host: str, port: int, workers: int, seed: bool, scheduler: boo
                 "bind": f"{host}:{port}",
                 "workers": workers,
                 "accesslog": "-",
+                "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms [%({x-request-id}o)s]',
                 "preload_app": False,
             },
         ).run()

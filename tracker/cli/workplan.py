@@ -7,6 +7,7 @@ import sys
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 import sqlalchemy as sa
@@ -49,16 +50,33 @@ def seed_files(directory: Path) -> list[Path]:
     return files
 
 
-def run_import(paths: list[Path], apply: bool) -> None:
+#: Imports writing fewer items than this show no progress bar.
+PROGRESS_FROM = 500
+
+
+def run_import(paths: list[Path], apply: bool, show_all: bool = False) -> None:
     """Import in one transaction; print what changes; commit only with `apply`."""
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None and total >= PROGRESS_FROM:
+            bar = click.progressbar(length=total, label="writing", file=sys.stderr)
+            bar.__enter__()
+        if bar is not None:
+            bar.update(done - bar.pos)
+
     try:
-        report = import_files(db.session, paths, today())
+        report = import_files(db.session, paths, today(), progress)
     except ImportFailed as exc:
         db.session.rollback()
         for error in exc.errors:
             click.echo(f"error: {error}", err=True)
         raise click.ClickException(f"{len(exc.errors)} error(s); nothing was imported") from None
-    for line in report.lines():
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    for line in report.lines(None if show_all else 100):
         click.echo(line)
     if apply:
         db.session.commit()
@@ -95,15 +113,16 @@ def seed_command(directory: Path | None) -> None:
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option("--apply", is_flag=True, help="Write the changes (default: only show them).")
+@click.option("--all", "show_all", is_flag=True, help="List every change, not the first 100.")
 @today_option
 @with_appcontext
-def import_command(files: tuple[Path, ...], apply: bool) -> None:
+def import_command(files: tuple[Path, ...], apply: bool, show_all: bool) -> None:
     """Import workplan files: a .toml registry and .csv/.xlsx workplan tables.
 
     Shows what would change; nothing is written without --apply. Every error is reported with
     its file, row and field, and then nothing at all is written.
     """
-    run_import(list(files), apply)
+    run_import(list(files), apply, show_all)
 
 
 @click.command("export")

@@ -155,9 +155,7 @@ def find_items(
     The query count does not depend on the amount of data: one query per kind for the rows,
     one per kind for the total when `limit` cuts, plus the eager loads of their entities.
     """
-    wg_id = resolve_working_group(session, flt.working_group).id if flt.working_group else None
-    entity_id = EntityDirectory.load(session).resolve(flt.entity).id if flt.entity else None
-
+    wg_id, entity_id = _resolve_names(session, flt)
     pages: list[list[Item]] = []
     total = 0
     if "activity" in flt.kinds:
@@ -170,6 +168,54 @@ def find_items(
         total += count
     merged = list(heapq.merge(*pages, key=_sort_key))
     return ItemPage(merged[:limit] if limit is not None else merged, total, flt)
+
+
+def count_by_status(
+    session: so.Session, flt: ItemFilter, today: date
+) -> dict[str, dict[Status, int]]:
+    """How many items match `flt`, per working group and status, counted in the database.
+
+    Without a due window a recurring item counts once, with its one status; with a window,
+    once per occurrence due in it (as `find_items` lists them).
+    """
+    wg_id, entity_id = _resolve_names(session, flt)
+    counts: dict[str, dict[Status, int]] = {}
+
+    def add(group: str, status: Status, count: int) -> None:
+        per_group = counts.setdefault(group, dict.fromkeys(Status, 0))
+        per_group[status] += count
+
+    for kind, model in (("activity", Activity), ("milestone", Milestone)):
+        if kind not in flt.kinds:
+            continue
+        base = _conditions(model, flt, wg_id, entity_id)
+        once = [*base, *_window_conditions(model, flt, today)]
+        if flt.windowed:
+            once.append(model.recurrence.is_(None))
+        rows = session.execute(
+            sa.select(WorkingGroup.short_name, model.status, sa.func.count())
+            .join(model.working_group)
+            .where(*once)
+            .group_by(WorkingGroup.short_name, model.status)
+        )
+        for group, status, count in rows:
+            add(group, status, count)
+        if flt.windowed and not flt.overdue:  # a recurring item is never overdue
+            recurring = session.scalars(
+                sa.select(model)
+                .where(*base, model.recurrence.is_not(None))
+                .options(*_load_options(model))
+            ).unique()
+            for row in recurring:
+                for occurrence in _occurrences_in(_item(row), flt, today):
+                    add(occurrence.working_group, occurrence.status, 1)
+    return counts
+
+
+def _resolve_names(session: so.Session, flt: ItemFilter) -> tuple[int | None, int | None]:
+    wg_id = resolve_working_group(session, flt.working_group).id if flt.working_group else None
+    entity_id = EntityDirectory.load(session).resolve(flt.entity).id if flt.entity else None
+    return wg_id, entity_id
 
 
 def overdue(session: so.Session, today: date, flt: ItemFilter | None = None) -> ItemPage:
@@ -414,10 +460,9 @@ def occurrence_starts(item: Item, after: date, before: date) -> Iterator[date]:
         return
     rule = rrulestr(item.recurrence, dtstart=datetime.combine(item.start, time()))
     until = item.end if item.kind == "activity" and not item.ongoing else None
-    for moment in rule.between(  # type: ignore[union-attr]
-        datetime.combine(after, time()), datetime.combine(before, time()), inc=True
-    ):
-        if until is not None and moment.date() > until:
+    # lazily: callers that want the next occurrence stop at the first, not decades later
+    for moment in rule.xafter(datetime.combine(after, time()), inc=True):  # type: ignore[union-attr]
+        if moment.date() > before or (until is not None and moment.date() > until):
             return
         yield moment.date()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from tracker.models import Activity, Milestone, Person, PersonRole, WorkingGroup
 
 
@@ -44,6 +46,35 @@ def can_edit_workplan(person: Person | None, group: WorkingGroup) -> bool:
 def can_manage_directory(person: Person | None) -> bool:
     """People and entities: any active coordinator."""
     return person is not None and person.active and person.role == PersonRole.COORDINATOR
+
+
+def can_create_working_group(person: Person | None) -> bool:
+    """Any coordinator; the creator becomes a coordinator of the new group."""
+    return can_manage_directory(person)
+
+
+def can_export(person: Person | None, group: WorkingGroup) -> bool:
+    """The workplan file of a group, in the import format: its coordinators."""
+    return coordinates(person, group)
+
+
+def can_import(
+    person: Person | None,
+    changed_groups: Iterable[WorkingGroup],
+    *,
+    creates_groups: bool,
+    changes_directory: bool,
+) -> bool:
+    """An imported file may change only working groups the person coordinates; creating
+    groups or changing entities and people takes a coordinator, as on the pages."""
+    if (creates_groups or changes_directory) and not can_manage_directory(person):
+        return False
+    return can_manage_directory(person) and all(coordinates(person, g) for g in changed_groups)
+
+
+def is_owner(person: Person | None, owner_id: int) -> bool:
+    """Personal things (API tokens, an upload waiting to be applied): only their owner."""
+    return person is not None and person.active and person.id == owner_id
 
 
 def can_manage_outbox(person: Person | None) -> bool:

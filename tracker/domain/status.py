@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from tracker.domain.permissions import PermissionDenied, can_update_progress
-from tracker.models import Activity, Milestone, Person, Status, StatusChange
+from tracker.models import Activity, Milestone, Person, Status, StatusChange, WorkingGroup
 
 #: Where a change came from, as recorded in the history.
 SOURCES = ("web", "api", "slack", "cli", "import")
@@ -91,19 +92,10 @@ def update_progress(
     new_status = status or item.status
     if new_status == item.status and not details and not note.strip():
         return None
-    entry = StatusChange(
-        person=actor.person,
-        actor=actor.label,
-        source=actor.source,
-        from_status=item.status,
-        to_status=new_status,
-        note=note.strip(),
-        details=details,
-    )
+    entry = _entry(item, actor, item.status, new_status, note.strip(), details)
     item.status = new_status
     if note.strip():
         item.progress_note = note.strip()
-    item.history.append(entry)
     session.add(entry)
     try:
         session.flush()
@@ -117,14 +109,50 @@ def update_progress(
 
 def record_creation(session: so.Session, item: Activity | Milestone, actor: Actor) -> None:
     """The first history entry of a new item: the status it was created with."""
-    entry = StatusChange(
+    session.add(_entry(item, actor, None, item.status, "created", {}))
+
+
+def _entry(
+    item: Activity | Milestone,
+    actor: Actor,
+    from_status: Status | None,
+    to_status: Status,
+    note: str,
+    details: dict[str, Any],
+) -> StatusChange:
+    """A history entry, attached from its own side: no need to load the item's whole history."""
+    return StatusChange(
+        activity=item if isinstance(item, Activity) else None,
+        milestone=item if isinstance(item, Milestone) else None,
         person=actor.person,
         actor=actor.label,
         source=actor.source,
-        from_status=None,
-        to_status=item.status,
-        note="created",
-        details={},
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+        details=details,
     )
-    item.history.append(entry)
-    session.add(entry)
+
+
+def recent_changes(
+    session: so.Session, *, limit: int = 10, working_group: WorkingGroup | None = None
+) -> list[StatusChange]:
+    """The latest progress updates, newest first; the entries that created items are left out."""
+    query = (
+        sa.select(StatusChange)
+        .where(StatusChange.from_status.is_not(None))
+        .options(
+            so.joinedload(StatusChange.activity).joinedload(Activity.working_group),
+            so.joinedload(StatusChange.milestone).joinedload(Milestone.working_group),
+        )
+        .order_by(StatusChange.changed_at.desc(), StatusChange.id.desc())
+        .limit(limit)
+    )
+    if working_group is not None:
+        query = query.where(
+            sa.or_(
+                StatusChange.activity.has(Activity.working_group_id == working_group.id),
+                StatusChange.milestone.has(Milestone.working_group_id == working_group.id),
+            )
+        )
+    return list(session.scalars(query))

@@ -7,6 +7,7 @@ caller commits (`--apply`) or rolls back (the default dry run). Any error anywhe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -41,18 +42,29 @@ class ImportReport:
     def changed(self) -> bool:
         return bool(self.registry_changes or self.changes)
 
-    def lines(self) -> list[str]:
+    def lines(self, limit: int | None = None) -> list[str]:
+        """What changes, in words; past `limit` changes only their number is given."""
         created = sum(1 for c in self.changes if c.action == "create")
+        details = [*self.registry_changes, *(str(c) for c in self.changes)]
+        if limit is not None and len(details) > limit:
+            details = [*details[:limit], f"... and {len(details) - limit} more changes"]
         return [
-            *self.registry_changes,
-            *(str(c) for c in self.changes),
+            *details,
             f"{created} to create, {len(self.changes) - created} to update, "
             f"{self.unchanged} unchanged",
         ]
 
 
-def import_files(session: so.Session, paths: list[Path], today: date) -> ImportReport:
-    """Registry files first (workplans name their entities and groups), then workplan tables."""
+def import_files(
+    session: so.Session,
+    paths: list[Path],
+    today: date,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Registry files first (workplans name their entities and groups), then workplan tables.
+
+    `progress(done, total)` follows the writing of changed items, for long imports.
+    """
     report = ImportReport()
     for path in (p for p in paths if p.suffix.lower() == ".toml"):
         report.registry_changes += apply_registry(session, path)
@@ -68,7 +80,15 @@ def import_files(session: so.Session, paths: list[Path], today: date) -> ImportR
         raise ImportFailed(errors)
     if rows:
         plan = plan_workplan(session, rows)
-        apply_workplan(session, plan, ", ".join(p.name for p in tables), today)
+        total, done = len(plan.changes), 0
+
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress:
+                progress(done, total)
+
+        apply_workplan(session, plan, ", ".join(p.name for p in tables), today, advance)
         report.changes, report.unchanged = plan.changes, plan.unchanged
     return report
 

@@ -8,6 +8,7 @@ the updates leads made since.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Any
@@ -381,8 +382,17 @@ def _diff(
 # --- applying -------------------------------------------------------------------------------
 
 
-def apply_workplan(session: so.Session, plan: WorkplanPlan, source: str, today: date) -> None:
-    """Write the plan into the session (the caller commits). Parents first, then children."""
+def apply_workplan(
+    session: so.Session,
+    plan: WorkplanPlan,
+    source: str,
+    today: date,
+    progress: Callable[[int], None] = lambda _n: None,
+) -> None:
+    """Write the plan into the session (the caller commits). Parents first, then children.
+
+    `progress(n)` is told as each item is written (a progress bar for large workplans).
+    """
     actor = Actor.system(f"import of {source}", "import")
     activities = {
         (a.working_group_id, a.code.lower()): a
@@ -398,6 +408,7 @@ def apply_workplan(session: so.Session, plan: WorkplanPlan, source: str, today: 
 
     # activities: create or update without parents, then link parents once all exist
     for spec in (s for s in specs if s.type == ACTIVITY):
+        progress(1)
         activity = activities.get(spec.key)
         if activity is None:
             activity = Activity(
@@ -422,6 +433,7 @@ def apply_workplan(session: so.Session, plan: WorkplanPlan, source: str, today: 
         )
     }
     for spec in (s for s in specs if s.type != ACTIVITY):
+        progress(1)
         milestone = milestones.get(spec.key)
         if milestone is None:
             milestone = Milestone(

@@ -1,4 +1,4 @@
-"""The overview page: working groups with their activities, timelines and status."""
+"""The pages everyone reads: dashboards, lists, the timeline, activity and milestone pages."""
 
 from flask import Blueprint
 

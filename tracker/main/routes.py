@@ -1,26 +1,337 @@
+"""Dashboards, lists, the timeline, and the activity and milestone pages with their updates."""
+
 from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import render_template
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
+from tracker.auth import current_person, login_required
 from tracker.clock import today
+from tracker.domain.entities import UnknownName
+from tracker.domain.items import UPCOMING_DAYS, ItemFilter, count_by_status, find_items
+from tracker.domain.permissions import can_update_progress, require
+from tracker.domain.status import Actor, EditConflict, recent_changes, update_progress
 from tracker.extensions import db
 from tracker.main import bp
-from tracker.models import Activity, ActivityEntity, Milestone, WorkingGroup, WorkingGroupEntity
+from tracker.main.filters import DUE_WINDOWS, KINDS, ListQuery
+from tracker.main.forms import ActivityProgressForm, MilestoneProgressForm
+from tracker.main.gantt import build_chart, chart_range
+from tracker.models import (
+    Activity,
+    ActivityEntity,
+    Entity,
+    Milestone,
+    Status,
+    StatusChange,
+    WorkingGroup,
+    WorkingGroupEntity,
+)
+from tracker.timeline import Precision, format_date
+
+#: Rows per list page and per dashboard section.
+PAGE_SIZE = 100
+SECTION_SIZE = 10
+
+
+def _groups() -> list[WorkingGroup]:
+    return list(db.session.scalars(sa.select(WorkingGroup).order_by(WorkingGroup.short_name)))
+
+
+def _dashboard(group: WorkingGroup | None) -> dict[str, object]:
+    """Counts come from the database; only the first rows of each section are loaded."""
+    now = today()
+    flt = ItemFilter(working_group=group.short_name if group else None)
+    late = replace(flt, overdue=True)
+    soon = replace(flt, due_from=now, due_to=now + timedelta(days=UPCOMING_DAYS), open_only=True)
+    counts = count_by_status(db.session, flt, now)
+    totals = dict.fromkeys(Status, 0)
+    for per_group in counts.values():
+        for status, count in per_group.items():
+            totals[status] += count
+    person = current_person()
+    mine = None
+    if person is not None and person.entity is not None:
+        mine = find_items(
+            db.session,
+            replace(flt, entity=person.entity.acronym, leading_only=True, open_only=True),
+            now,
+            limit=1,
+        ).total
+    return {
+        "group": group,
+        "counts": counts,
+        "totals": totals,
+        "total": sum(totals.values()),
+        "overdue": find_items(db.session, late, now, limit=SECTION_SIZE),
+        "upcoming": find_items(db.session, soon, now, limit=SECTION_SIZE),
+        "changes": recent_changes(db.session, limit=SECTION_SIZE, working_group=group),
+        "mine": mine,
+        "late_by_group": _sums(count_by_status(db.session, late, now)),
+        "soon_by_group": _sums(count_by_status(db.session, soon, now)),
+        "upcoming_days": UPCOMING_DAYS,
+        "today": now,
+    }
+
+
+def _sums(counts: dict[str, dict[Status, int]]) -> dict[str, int]:
+    return {group: sum(per_status.values()) for group, per_status in counts.items()}
 
 
 @bp.route("/")
-def index() -> str:
-    groups = db.session.scalars(
+@login_required
+def index() -> ResponseReturnValue:
+    return render_template("main/dashboard.html", groups=_groups(), **_dashboard(None))
+
+
+@bp.route("/groups/<short_name>")
+@login_required
+def group(short_name: str) -> ResponseReturnValue:
+    found = db.session.scalars(
         sa.select(WorkingGroup)
+        .where(WorkingGroup.short_name == short_name)
+        .options(so.selectinload(WorkingGroup.entity_links).joinedload(WorkingGroupEntity.entity))
+    ).first()
+    if found is None:
+        abort(404)
+    return render_template("main/dashboard.html", groups=[found], **_dashboard(found))
+
+
+def _choices() -> dict[str, object]:
+    return {
+        "group_choices": _groups(),
+        "entity_choices": db.session.scalars(sa.select(Entity).order_by(Entity.acronym)).all(),
+        "due_windows": DUE_WINDOWS,
+        "kinds": KINDS,
+    }
+
+
+@bp.route("/items")
+@login_required
+def items() -> ResponseReturnValue:
+    query = ListQuery.from_args(request.args)
+    page_number = request.args.get("page", "1")
+    page_number = int(page_number) if page_number.isdigit() and int(page_number) > 0 else 1
+    found, total = [], 0
+    if not query.errors:
+        try:
+            result = find_items(
+                db.session, query.item_filter(today()), today(), limit=page_number * PAGE_SIZE
+            )
+        except UnknownName as exc:
+            query.errors["entity" if "entity" in str(exc) else "working_group"] = str(exc)
+        else:
+            found, total = result.items[(page_number - 1) * PAGE_SIZE :], result.total
+    status = 400 if query.errors else 200
+    return render_template(
+        "main/items.html",
+        query=query,
+        items=found,
+        total=total,
+        page=page_number,
+        page_size=PAGE_SIZE,
+        today=today(),
+        **_choices(),
+    ), status
+
+
+@bp.route("/timeline")
+@login_required
+def timeline() -> ResponseReturnValue:
+    query = ListQuery.from_args(request.args)
+    query.kind = "activity"
+    start, end, range_errors = chart_range(request.args)
+    query.errors.update(range_errors)
+    chart = None
+    if not query.errors:
+        try:
+            chart = build_chart(db.session, query.item_filter(today()), today(), start, end)
+        except UnknownName as exc:
+            query.errors["entity" if "entity" in str(exc) else "working_group"] = str(exc)
+    return render_template(
+        "main/timeline.html",
+        query=query,
+        chart=chart,
+        range_from=request.args.get("from", ""),
+        range_to=request.args.get("to", ""),
+        **_choices(),
+    ), (400 if query.errors else 200)
+
+
+# --- activity and milestone pages ----------------------------------------------------------
+
+
+def _activity(activity_id: int) -> Activity:
+    activity = db.session.scalars(
+        sa.select(Activity)
+        .where(Activity.id == activity_id)
         .options(
-            so.selectinload(WorkingGroup.entity_links).joinedload(WorkingGroupEntity.entity),
-            so.selectinload(WorkingGroup.activities)
-            .selectinload(Activity.entity_links)
-            .joinedload(ActivityEntity.entity),
-            so.selectinload(WorkingGroup.milestones),
+            so.joinedload(Activity.working_group),
+            so.joinedload(Activity.parent),
+            so.selectinload(Activity.children),
+            so.selectinload(Activity.milestones),
+            so.selectinload(Activity.entity_links).joinedload(ActivityEntity.entity),
+            so.selectinload(Activity.history).joinedload(StatusChange.person),
         )
-        .order_by(WorkingGroup.name)
-    ).all()
-    return render_template("index.html", groups=groups, today=today(), Milestone=Milestone)
+    ).first()
+    if activity is None:
+        abort(404)
+    return activity
+
+
+def _milestone(milestone_id: int) -> Milestone:
+    milestone = db.session.scalars(
+        sa.select(Milestone)
+        .where(Milestone.id == milestone_id)
+        .options(
+            so.joinedload(Milestone.working_group),
+            so.joinedload(Milestone.activity),
+            so.selectinload(Milestone.history).joinedload(StatusChange.person),
+        )
+    ).first()
+    if milestone is None:
+        abort(404)
+    return milestone
+
+
+def _activity_page(
+    activity: Activity, form: ActivityProgressForm | None = None, status: int = 200
+) -> ResponseReturnValue:
+    if form is None:
+        form = ActivityProgressForm(
+            formdata=None,
+            status=activity.status.value,
+            actual_start=activity.actual_start,
+            actual_end=activity.actual_end,
+            version=activity.version,
+        )
+    return render_template(
+        "main/activity.html",
+        activity=activity,
+        form=form,
+        may_update=can_update_progress(current_person(), activity),
+        Precision=Precision,
+        today=today(),
+    ), status
+
+
+def _milestone_page(
+    milestone: Milestone, form: MilestoneProgressForm | None = None, status: int = 200
+) -> ResponseReturnValue:
+    if form is None:
+        form = MilestoneProgressForm(
+            formdata=None,
+            status=milestone.status.value,
+            completed_on=milestone.completed_on,
+            version=milestone.version,
+        )
+    return render_template(
+        "main/milestone.html",
+        milestone=milestone,
+        form=form,
+        may_update=can_update_progress(current_person(), milestone),
+        today=today(),
+    ), status
+
+
+@bp.route("/activities/<int:activity_id>")
+@login_required
+def activity(activity_id: int) -> ResponseReturnValue:
+    return _activity_page(_activity(activity_id))
+
+
+@bp.route("/milestones/<int:milestone_id>")
+@login_required
+def milestone(milestone_id: int) -> ResponseReturnValue:
+    return _milestone_page(_milestone(milestone_id))
+
+
+def _actor() -> Actor:
+    person = current_person()
+    assert person is not None
+    return Actor.of(person, "web")
+
+
+@bp.route("/activities/<int:activity_id>/progress", methods=["POST"])
+@login_required
+def update_activity(activity_id: int) -> ResponseReturnValue:
+    item = _activity(activity_id)
+    require(
+        can_update_progress(current_person(), item),
+        f"only the leads of {item.code} and the coordinators of "
+        f"{item.working_group.short_name} update its progress",
+    )
+    form = ActivityProgressForm()
+    if not form.validate_on_submit():
+        return _activity_page(item, form, 400)
+    try:
+        entry = update_progress(
+            db.session,
+            item,
+            _actor(),
+            status=Status(form.status.data),
+            note=form.note.data or "",
+            actual_start=form.actual_start.data,
+            actual_end=form.actual_end.data,
+            expected_version=int(form.version.data),
+            today=today(),
+        )
+    except EditConflict as exc:
+        return _conflict(exc, _activity(activity_id), form, _activity_page)
+    db.session.commit()
+    flash("Saved." if entry else "Nothing changed.", "success")
+    return redirect(url_for("main.activity", activity_id=item.id) + "#history")
+
+
+@bp.route("/milestones/<int:milestone_id>/progress", methods=["POST"])
+@login_required
+def update_milestone(milestone_id: int) -> ResponseReturnValue:
+    item = _milestone(milestone_id)
+    require(
+        can_update_progress(current_person(), item),
+        f"only the leads of {item.code} and the coordinators of "
+        f"{item.working_group.short_name} update its progress",
+    )
+    form = MilestoneProgressForm()
+    if not form.validate_on_submit():
+        return _milestone_page(item, form, 400)
+    extra = {"completed_on": form.completed_on.data} if form.completed_on.data else {}
+    try:
+        entry = update_progress(
+            db.session,
+            item,
+            _actor(),
+            status=Status(form.status.data),
+            note=form.note.data or "",
+            expected_version=int(form.version.data),
+            today=today(),
+            **extra,
+        )
+    except EditConflict as exc:
+        return _conflict(exc, _milestone(milestone_id), form, _milestone_page)
+    db.session.commit()
+    flash("Saved." if entry else "Nothing changed.", "success")
+    return redirect(url_for("main.milestone", milestone_id=item.id) + "#history")
+
+
+def _conflict(exc: EditConflict, fresh, form, page) -> ResponseReturnValue:  # type: ignore[no-untyped-def]
+    """Nothing was saved: show the latest state, keep what the lead typed, and let them save it
+    again deliberately over the newer version."""
+    db.session.rollback()
+    db.session.refresh(fresh)
+    form.version.data = str(fresh.version)
+    form.conflict = (
+        f"Not saved: {exc} The page now shows the latest status and history; "
+        "your entries are kept in the form, save again to apply them."
+    )
+    return page(fresh, form, 409)
+
+
+@bp.app_template_filter("when_written")
+def when_written(value: date | None, precision: Precision | None) -> str:
+    """One side of a planned timeline as the workplan meant it; a missing side is open."""
+    return format_date(value, precision) if value else "open"

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from tracker import mail
 from tracker.auth import current_person, login_required
 from tracker.domain.permissions import can_manage_outbox
-from tracker.extensions import begin_write, db
+from tracker.extensions import begin_write, csrf, db
 from tracker.mail.models import MessageStatus, OutboxMessage
 from tracker.models import Person, WorkingGroup
 from tracker.reminders import bp
@@ -81,6 +81,7 @@ def preferences() -> str | tuple[str, int] | Response:
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"], endpoint="unsubscribe")
+@csrf.exempt  # mail programs post here (RFC 8058) with no form; the signed token is the check
 def unsubscribe_page(token: str) -> str | tuple[str, int]:
     """No sign-in: the signed token is the permission. GET only asks, so that link scanners
     change nothing; POST acts, also as the one-click POST of RFC 8058 from mail programs."""

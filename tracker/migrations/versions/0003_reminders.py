@@ -1,7 +1,7 @@
 """reminders
 
 Revision ID: reminders
-Revises: 0002
+Revises: web
 Create Date: 2026-11-22 00:24:12.900557
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "reminders"
-down_revision = "0002"
+down_revision = "web"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,49 @@
+"""`count_by_status` and `recent_changes`: the dashboard's numbers agree with the lists."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.conftest import TEST_TODAY
+from tests.webtools import activity
+from tracker.domain.items import ItemFilter, count_by_status, find_items
+from tracker.domain.status import Actor, recent_changes, update_progress
+from tracker.models import Person, Status
+
+FILTERS = [
+    ItemFilter(),
+    ItemFilter(working_group="WS1"),
+    ItemFilter(entity="IOM", leading_only=True),
+    ItemFilter(overdue=True),
+    ItemFilter(due_from=TEST_TODAY, due_to=TEST_TODAY + timedelta(days=30), open_only=True),
+    # a long window holds several occurrences of the recurring items
+    ItemFilter(due_from=TEST_TODAY, due_to=TEST_TODAY + timedelta(days=3650)),
+    ItemFilter(kinds=frozenset({"milestone"}), statuses=frozenset({Status.COMPLETED})),
+]
+
+
+@pytest.mark.parametrize("flt", FILTERS)
+def test_counts_agree_with_find_items(session, flt):
+    counts = count_by_status(session, flt, TEST_TODAY)
+    found = find_items(session, flt, TEST_TODAY)
+    expected: dict[str, dict[Status, int]] = {}
+    for item in found.items:
+        per_group = expected.setdefault(item.working_group, dict.fromkeys(Status, 0))
+        per_group[item.status] += 1
+    assert counts == expected
+    assert sum(sum(c.values()) for c in counts.values()) == found.total
+
+
+def test_recent_changes_leave_out_creation_and_filter_by_group(session):
+    assert recent_changes(session) == []  # the seeds only created items
+    item = activity(session, "WS1", "3.4")
+    person = session.get(Person, 1)
+    update_progress(session, item, Actor.of(person, "web"), status=Status.DELAYED, note="late")
+    session.commit()
+    (change,) = recent_changes(session)
+    assert change.activity_id == item.id and change.note == "late"
+    assert recent_changes(session, working_group=item.working_group) == [change]
+    other = activity(session, "EGMS", "TF1").working_group
+    assert recent_changes(session, working_group=other) == []

@@ -1,0 +1,102 @@
+"""The timeline chart's layout: bars, open ends, clipping, markers, grouping, today's line."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from tests.conftest import TEST_TODAY
+from tests.webtools import activity, milestone
+from tracker.domain.items import ItemFilter
+from tracker.main.gantt import CHART_WIDTH, LABEL_WIDTH, build_chart, chart_range
+from tracker.models import WorkingGroup
+
+
+def code(row) -> str:
+    return row.label.removeprefix("↻ ").split(" ")[0]
+
+
+def rows_by_code(chart):
+    return {code(row): row for row in chart.rows if row.kind == "activity"}
+
+
+def points(row):
+    return [tuple(float(v) for v in p.split(",")) for p in row.bar.split()]
+
+
+def test_bars_follow_planned_dates_and_open_sides_are_arrows(session):
+    chart = build_chart(
+        session,
+        ItemFilter(working_group="WS1", kinds=frozenset({"activity"})),
+        TEST_TODAY,
+        date(2019, 1, 1),
+        date(2020, 12, 31),
+    )
+    rows = rows_by_code(chart)
+    # "September 2019 – January 2020": from 1 September 2019 to the end of January 2020
+    closed = points(rows["3.1"])
+    days = (date(2020, 12, 31) - date(2019, 1, 1)).days + 1
+    expected_start = LABEL_WIDTH + (date(2019, 9, 1) - date(2019, 1, 1)).days / days * CHART_WIDTH
+    expected_end = LABEL_WIDTH + (date(2020, 2, 1) - date(2019, 1, 1)).days / days * CHART_WIDTH
+    assert abs(min(x for x, _ in closed) - expected_start) < 0.1
+    assert abs(max(x for x, _ in closed) - expected_end) < 0.1
+    assert len(closed) == 4  # square at both ends
+    # "Ongoing – June 2020": the start is open, drawn as an arrow from the chart's edge
+    open_start = rows["3.4"]
+    assert open_start.open_start and not open_start.open_end
+    assert len(points(open_start)) == 5 and min(x for x, _ in points(open_start)) == LABEL_WIDTH
+    # "December 2017 – Ongoing": starts before the chart (cut square), the end is open
+    clipped = rows["3.7"]
+    assert not clipped.open_start and clipped.open_end
+    assert max(x for x, _ in points(clipped)) == LABEL_WIDTH + CHART_WIDTH
+    # no timeline at all
+    assert rows["3"].bar is None and rows["3"].note == "no dates"
+    # today's line
+    assert chart.today_x is not None and LABEL_WIDTH < chart.today_x < LABEL_WIDTH + CHART_WIDTH
+
+
+def test_grouped_by_working_group_then_parent(session):
+    chart = build_chart(session, ItemFilter(kinds=frozenset({"activity"})), TEST_TODAY)
+    groups = [row.label.split(" ")[0] for row in chart.rows if row.kind == "group"]
+    assert groups == ["EGMS", "GMG-DR", "GPMS", "M4SD", "WS1"]
+    order = [code(row) for row in chart.rows]
+    assert order.index("3") < order.index("3.1") < order.index("3.20") < order.index("4")
+    assert rows_by_code(chart)["4"].label.startswith("↻ ")  # it recurs
+    depths = {code(row): row.depth for row in chart.rows if row.kind == "activity"}
+    assert depths["3"] == 0 and depths["3.4"] == 1
+    assert chart.shown >= 40 and chart.height > 40 * 26
+
+
+def test_milestones_are_markers_on_their_rows(session):
+    chart = build_chart(session, ItemFilter(working_group="EGMS"), TEST_TODAY)
+    meeting = milestone(session, "EGMS", "37-M3")
+    parent = activity(session, "EGMS", "37")
+    row = next(r for r in chart.rows if r.target == parent.id)
+    assert meeting.id in {m.milestone_id for m in row.markers}
+    group_row = next(r for r in chart.rows if r.kind == "group")
+    egm = milestone(session, "EGMS", "EGM-2019")
+    assert egm.activity_id is None and egm.id in {m.milestone_id for m in group_row.markers}
+
+
+def test_filtered_children_keep_their_group(session):
+    chart = build_chart(session, ItemFilter(entity="ILO", leading_only=True), TEST_TODAY)
+    codes = [code(row) for row in chart.rows]
+    assert codes[0] == "WS1" and set(codes[1:]) == {"1.1", "2", "3.3", "3.4", "3.5", "3.6"}
+
+
+def test_empty_group_still_has_its_row(session):
+    session.add(WorkingGroup(short_name="NEW", name="A new group"))
+    session.commit()
+    chart = build_chart(session, ItemFilter(working_group="NEW"), TEST_TODAY)
+    assert [row.kind for row in chart.rows] == ["group"] and chart.shown == 0
+
+
+def test_chart_range_parsing():
+    assert chart_range({"from": "2019", "to": "2020-06"}) == (
+        date(2019, 1, 1),
+        date(2020, 6, 30),
+        {},
+    )
+    _, _, errors = chart_range({"from": "soon", "to": "2020-02-30"})
+    assert set(errors) == {"from", "to"}
+    _, _, errors = chart_range({"from": "2021", "to": "2020"})
+    assert errors == {"to": "the end must come after the start"}

@@ -1,0 +1,7 @@
+"""The JSON API for integrations: /api/v1/, personal bearer tokens, an OpenAPI description."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from tracker.api import routes  # noqa: E402,F401

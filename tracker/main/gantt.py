@@ -1,0 +1,285 @@
+"""The timeline (Gantt) view laid out as rows of bars and markers, drawn as SVG by a template.
+
+Activities are bars from planned start to planned end, grouped by working group and parent
+activity; a side the workplan leaves open ("Ongoing – June 2020") is drawn as an arrow running
+off the chart, not as a date. Milestones are markers on their activity's row, or on their
+working group's row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from dateutil.relativedelta import relativedelta
+
+from tracker.domain.items import ItemFilter, find_items
+from tracker.models import Activity, Milestone, MilestoneKind, Status, WorkingGroup
+
+LABEL_WIDTH = 360
+CHART_WIDTH = 840
+ROW_HEIGHT = 26
+AXIS_HEIGHT = 34
+#: Beyond this many activities the chart shows the soonest due and asks for a narrower filter.
+MAX_ROWS = 300
+#: Characters of "code title" that fit the label column at depth 0.
+LABEL_CHARS = 48
+_ARROW = 9
+
+
+@dataclass
+class Marker:
+    x: float
+    kind: MilestoneKind
+    status: Status
+    title: str
+    milestone_id: int
+
+
+@dataclass
+class Row:
+    kind: str  # "group" or "activity"
+    y: float
+    label: str
+    tooltip: str
+    depth: int = 0
+    status: Status | None = None
+    #: The target's id: the activity's, or the group's short name.
+    target: int | str = ""
+    bar: str | None = None  # SVG polygon points
+    open_start: bool = False
+    open_end: bool = False
+    note: str = ""
+    markers: list[Marker] = field(default_factory=list)
+
+
+@dataclass
+class Tick:
+    x: float
+    label: str
+    major: bool
+
+
+@dataclass
+class Chart:
+    start: date
+    end: date
+    rows: list[Row]
+    ticks: list[Tick]
+    today_x: float | None
+    width: int
+    height: int
+    label_width: int
+    shown: int
+    total: int
+
+
+def _parse_bound(text: str, *, end: bool) -> date:
+    """ "2020", "2020-06" or "2020-06-15"; a year or month stands for its first or last day."""
+    parts = text.split("-")
+    if len(parts) == 1 and text.isdigit() and len(text) == 4:
+        return date(int(text), 12, 31) if end else date(int(text), 1, 1)
+    if len(parts) == 2 and all(p.isdigit() for p in parts):
+        first = date(int(parts[0]), int(parts[1]), 1)
+        return first + relativedelta(months=1, days=-1) if end else first
+    return date.fromisoformat(text)
+
+
+def chart_range(args: Mapping[str, str]) -> tuple[date | None, date | None, dict[str, str]]:
+    """The `from` and `to` of the chart from the query string; errors by parameter."""
+    bounds: dict[str, date | None] = {"from": None, "to": None}
+    errors: dict[str, str] = {}
+    for name in bounds:
+        text = args.get(name, "").strip()
+        if text:
+            try:
+                bounds[name] = _parse_bound(text, end=name == "to")
+            except ValueError:
+                errors[name] = f"{text!r} is not a year, month or date such as 2020 or 2020-06"
+    if bounds["from"] and bounds["to"] and bounds["to"] <= bounds["from"]:
+        errors["to"] = "the end must come after the start"
+    return bounds["from"], bounds["to"], errors
+
+
+def _default_range(dates: list[date], today: date) -> tuple[date, date]:
+    lo, hi = min([*dates, today]), max([*dates, today])
+    if hi - lo > timedelta(days=365 * 10):  # a few far-off dates would squash everything
+        lo, hi = max(lo, today - relativedelta(years=5)), min(hi, today + relativedelta(years=5))
+    return date(lo.year, 1, 1), date(hi.year, 12, 31)
+
+
+def _ticks(start: date, end: date, x: callable) -> list[Tick]:  # type: ignore[valid-type]
+    span_days = (end - start).days
+    step = 1 if span_days <= 800 else 3 if span_days <= 2200 else 12
+    ticks = []
+    month = date(start.year, start.month, 1)
+    if month < start:
+        month += relativedelta(months=1)
+    while month <= end:
+        if month.month == 1:
+            ticks.append(Tick(x(month), str(month.year), True))
+        elif (month.month - 1) % step == 0:
+            label = month.strftime("%b") if step == 1 else f"Q{(month.month - 1) // 3 + 1}"
+            ticks.append(Tick(x(month), label, False))
+        month += relativedelta(months=1)
+    return ticks
+
+
+def _bar(x0: float, x1: float, y: float, open_start: bool, open_end: bool) -> str:
+    """A bar whose open sides are arrow points."""
+    top, bottom, mid = y + 6, y + ROW_HEIGHT - 6, y + ROW_HEIGHT / 2
+    x1 = max(x1, x0 + 2)
+    left = (
+        [(x0 + _ARROW, bottom), (x0, mid), (x0 + _ARROW, top)]
+        if open_start
+        else [
+            (x0, bottom),
+            (x0, top),
+        ]
+    )
+    right = (
+        [(x1 - _ARROW, top), (x1, mid), (x1 - _ARROW, bottom)]
+        if open_end
+        else [
+            (x1, top),
+            (x1, bottom),
+        ]
+    )
+    return " ".join(f"{px:.1f},{py:.1f}" for px, py in [*left, *right])
+
+
+def _label(code: str, title: str, depth: int) -> str:
+    text = f"{code} {title}".strip()
+    room = LABEL_CHARS - 3 * depth
+    return text if len(text) <= room else text[: room - 1].rstrip() + "…"
+
+
+def build_chart(
+    session: so.Session,
+    flt: ItemFilter,
+    today: date,
+    start: date | None = None,
+    end: date | None = None,
+) -> Chart:
+    flt = replace(flt, kinds=frozenset({"activity"}))
+    found = find_items(session, flt, today, limit=MAX_ROWS)
+    ids = list(dict.fromkeys(item.id for item in found.items))
+    total = found.total
+    activities = session.scalars(
+        sa.select(Activity)
+        .where(Activity.id.in_(ids))
+        .options(so.selectinload(Activity.milestones))
+        .order_by(Activity.sort_key)
+    ).all()
+    group_ids = {a.working_group_id for a in activities}
+    if flt.working_group and not group_ids:
+        group_ids = set(
+            session.scalars(
+                sa.select(WorkingGroup.id).where(WorkingGroup.short_name == flt.working_group)
+            )
+        )
+    groups = session.scalars(
+        sa.select(WorkingGroup)
+        .where(WorkingGroup.id.in_(group_ids))
+        .order_by(WorkingGroup.short_name)
+    ).all()
+    group_milestones = session.scalars(
+        sa.select(Milestone).where(
+            Milestone.working_group_id.in_(group_ids), Milestone.activity_id.is_(None)
+        )
+    ).all()
+
+    dates = [d for a in activities for d in (a.planned_start, a.planned_end) if d]
+    dates += [m.due_date for a in activities for m in a.milestones if m.due_date]
+    dates += [m.due_date for m in group_milestones if m.due_date]
+    default_start, default_end = _default_range(dates, today)
+    start, end = start or default_start, end or default_end
+    days = (end - start).days + 1
+
+    def x(day: date) -> float:
+        offset = min(max((day - start).days, 0), days)
+        return LABEL_WIDTH + offset / days * CHART_WIDTH
+
+    def markers(milestones: list[Milestone]) -> list[Marker]:
+        return [
+            Marker(
+                x(m.due_date) + CHART_WIDTH / days / 2,
+                m.kind,
+                m.status,
+                f"{m.code} {m.title}",
+                m.id,
+            )
+            for m in milestones
+            if m.due_date and start <= m.due_date <= end
+        ]
+
+    shown = {a.id for a in activities}
+    children: dict[int | None, list[Activity]] = {}
+    for activity in activities:
+        parent = activity.parent_id if activity.parent_id in shown else None
+        children.setdefault(parent, []).append(activity)
+
+    rows: list[Row] = []
+    y = float(AXIS_HEIGHT)
+
+    def add_activity(activity: Activity, depth: int) -> None:
+        nonlocal y
+        row = Row(
+            kind="activity",
+            y=y,
+            label=_label(activity.code, activity.title, depth),
+            tooltip=f"{activity.code} {activity.title} · {activity.timeline_text or 'no dates'}"
+            f" · {activity.status.label}",
+            depth=depth,
+            status=activity.status,
+            target=activity.id,
+            markers=markers(activity.milestones),
+        )
+        s, e = activity.planned_start, activity.planned_end
+        if s is None and e is None and not activity.ongoing:
+            row.note = "no dates"
+        elif (s and s > end) or (e and e < start):
+            row.note = "outside the years shown"
+        else:
+            row.open_start, row.open_end = s is None, e is None
+            x0 = x(s) if s else LABEL_WIDTH
+            x1 = x(e + timedelta(days=1)) if e else LABEL_WIDTH + CHART_WIDTH
+            row.bar = _bar(x0, x1, y, row.open_start, row.open_end)
+        if activity.recurrence:
+            row.label = "↻ " + row.label
+            row.tooltip += " · repeats"
+        rows.append(row)
+        y += ROW_HEIGHT
+        for child in children.get(activity.id, []):
+            add_activity(child, depth + 1)
+
+    for group in groups:
+        rows.append(
+            Row(
+                kind="group",
+                y=y,
+                label=f"{group.short_name} · {group.name}",
+                tooltip=group.name,
+                target=group.short_name,
+                markers=markers([m for m in group_milestones if m.working_group_id == group.id]),
+            )
+        )
+        y += ROW_HEIGHT
+        for activity in (a for a in children.get(None, []) if a.working_group_id == group.id):
+            add_activity(activity, 0)
+
+    return Chart(
+        start=start,
+        end=end,
+        rows=rows,
+        ticks=_ticks(start, end, x),
+        today_x=x(today) if start <= today <= end else None,
+        width=LABEL_WIDTH + CHART_WIDTH + 10,
+        height=int(y) + 8,
+        label_width=LABEL_WIDTH,
+        shown=len(activities),
+        total=total,
+    )
