@@ -513,7 +513,7 @@ def test_coordinators_list_read_and_resend_failed_mail(client, auth, session, rt
     assert LEAD in listing and CONTACT not in listing and "failed (1)" in listing
     page = client.get(f"/reminders/outbox/{failed.id}").get_data(as_text=True)
     assert "SMTPRecipientsRefused: mailbox unavailable" in page
-    assert "Activity 1" in page and "7 days before" in page and "Resend" in page
+    assert "RT 1</a> Activity 1" in page and "7-day reminder" in page and "Resend" in page
 
     resent = post(client, f"/reminders/outbox/{failed.id}/resend")
     assert resent.status_code == 303

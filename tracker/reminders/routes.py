@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -12,7 +14,7 @@ from tracker.auth import current_person, login_required
 from tracker.domain.permissions import can_manage_outbox
 from tracker.extensions import begin_write, csrf, db
 from tracker.mail.models import MessageStatus, OutboxMessage
-from tracker.models import Person, WorkingGroup
+from tracker.models import Activity, Milestone, Person, WorkingGroup
 from tracker.reminders import bp
 from tracker.reminders.models import ReminderClaim
 from tracker.reminders.preferences import (
@@ -144,9 +146,35 @@ def outbox_message(message_id: int) -> str:
         sa.select(ReminderClaim)
         .where(ReminderClaim.outbox_message_id == message.id)
         .order_by(ReminderClaim.due_date, ReminderClaim.item_kind, ReminderClaim.item_id)
-        .options(so.raiseload("*"))
     ).all()
-    return render_template("reminders/outbox_message.html", message=message, claims=claims)
+    return render_template(
+        "reminders/outbox_message.html",
+        message=message,
+        claims=claims,
+        items=_items_of(claims),
+        item_url=_item_url,
+    )
+
+
+def _item_url(kind: str, item_id: int) -> str:
+    if kind == "activity":
+        return url_for("main.activity", activity_id=item_id)
+    return url_for("main.milestone", milestone_id=item_id)
+
+
+def _items_of(claims: Sequence[ReminderClaim]) -> dict[tuple[str, int], Activity | Milestone]:
+    """The activities and milestones the claims name, in one query per kind."""
+    found: dict[tuple[str, int], Activity | Milestone] = {}
+    for kind, model in (("activity", Activity), ("milestone", Milestone)):
+        ids = {c.item_id for c in claims if c.item_kind == kind}
+        if ids:
+            rows = db.session.scalars(
+                sa.select(model)
+                .where(model.id.in_(ids))
+                .options(so.joinedload(model.working_group))
+            )
+            found.update(((kind, row.id), row) for row in rows)
+    return found
 
 
 @bp.route("/outbox/<int:message_id>/resend", methods=["POST"])
