@@ -22,6 +22,7 @@ from tracker.cli.options import today_option
 from tracker.clock import today
 from tracker.extensions import db
 from tracker.mail.models import MessageStatus, OutboxMessage
+from tracker.ops.request_log import configure_logging
 from tracker.reminders.digest import how_soon
 from tracker.reminders.models import ReminderClaim, ReminderRun
 from tracker.reminders.scan import Reminder, run_scan
@@ -178,6 +179,10 @@ def send_command() -> None:
         raise click.ClickException("the mail server could not be reached; see the outbox")
 
 
+#: Signals that stop `tracker scheduler`.
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+
 @click.command("scheduler")
 @click.option(
     "--exit-with-parent",
@@ -189,8 +194,8 @@ def send_command() -> None:
 @with_appcontext
 def scheduler_command(parent_pid: int | None) -> None:
     """Run the daily reminder scan and the mail sender until stopped (one per deployment)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    configure_logging()
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per job run
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     # SIGTERM and SIGINT are taken by a thread of their own (sigwait), never by a handler that
     # interrupts the scheduler's loop: it may hold the scheduler's or the executor's locks
@@ -218,10 +223,6 @@ def scheduler_command(parent_pid: int | None) -> None:
         err=True,
     )
     scheduler.start()
-
-
-#: Signals that stop `tracker scheduler`.
-STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 COMMANDS = [reminders_group, outbox_group, scheduler_command]

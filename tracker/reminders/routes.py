@@ -14,7 +14,7 @@ from tracker.auth import current_person, login_required
 from tracker.domain.permissions import can_manage_outbox
 from tracker.extensions import begin_write, csrf, db
 from tracker.mail.models import MessageStatus, OutboxMessage
-from tracker.models import Activity, Milestone, Person, WorkingGroup
+from tracker.models import Activity, Milestone, Person
 from tracker.reminders import bp
 from tracker.reminders.models import ReminderClaim
 from tracker.reminders.preferences import (
@@ -45,11 +45,6 @@ def _signed_in() -> Person:
 @login_required
 def preferences() -> str | tuple[str, int] | Response:
     person = _signed_in()
-    groups = db.session.scalars(
-        sa.select(WorkingGroup)
-        .where(WorkingGroup.id.in_([g.id for g in person.working_groups]))
-        .order_by(WorkingGroup.short_name)
-    ).all()
     form = {
         "enabled": person.reminders_enabled,
         "lead_days": person.reminder_lead_days or "",
@@ -72,14 +67,11 @@ def preferences() -> str | tuple[str, int] | Response:
         except PreferenceError as exc:
             db.session.rollback()
             flash(str(exc), "error")
-            page = render_template(
-                "reminders/preferences.html", person=person, groups=groups, form=form
-            )
-            return page, 400
+            return render_template("reminders/preferences.html", person=person, form=form), 400
         db.session.commit()
         flash("Your reminder preferences are saved.", "success")
         return redirect(url_for("reminders.preferences"), code=303)
-    return render_template("reminders/preferences.html", person=person, groups=groups, form=form)
+    return render_template("reminders/preferences.html", person=person, form=form)
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"], endpoint="unsubscribe")
