@@ -157,3 +157,50 @@ def test_phone_width_and_keyboard(served, browser):
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.screenshot(path=str(ARTIFACTS / "items-phone.png"))
     context.close()
+
+
+def test_reminder_preferences_outbox_and_unsubscribe(served, browser):
+    from tests.conftest import TEST_TODAY
+    from tracker.models import Person
+    from tracker.reminders.scan import run_scan
+
+    base, app = served
+    with app.app_context():
+        run_scan(db.session, TEST_TODAY, trigger="manual", hold=False)
+        digest = db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.recipient == "iom.focal-point@example.org")
+        ).one()
+        unsubscribe = re.search(r"http://\S+/reminders/unsubscribe/\S+", digest.text_body).group(0)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    refused: list[str] = []  # what the content security policy blocked
+    page.on("console", lambda m: refused.append(m.text) if "Security Policy" in m.text else None)
+    sign_in(page, base, app, "coordinator@example.org")
+
+    page.get_by_role("link", name="Outbox").click()
+    page.get_by_role("link", name=str(digest.id), exact=True).click()
+    page.get_by_role("heading", name=digest.subject).wait_for()
+    frame = page.frame_locator("iframe.mail")  # the HTML part, sandboxed
+    assert "Deadlines in the workplans you lead" in frame.locator("body").inner_text()
+    assert frame.get_by_role("link", name="IFMS-2020 International Forum").first.is_visible()
+    page.screenshot(path=str(ARTIFACTS / "outbox-message.png"), full_page=True)
+
+    page.get_by_role("link", name="Reminders").click()
+    page.get_by_label("Lead times, in days before a due date").fill("7, 1")
+    page.get_by_label("Send the digest at").select_option("7")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Your reminder preferences are saved.").wait_for()
+    assert page.get_by_label("Lead times, in days before a due date").input_value() == "7,1"
+    assert refused == [], "\n".join(refused)
+
+    stranger = browser.new_context().new_page()
+    stranger.goto(unsubscribe)
+    stranger.get_by_role("button", name="Stop reminders to this address").click()
+    stranger.get_by_text("No more reminders go to this address.").wait_for()
+    with app.app_context():
+        person = db.session.scalars(
+            sa.select(Person).where(Person.email == "iom.focal-point@example.org")
+        ).one()
+        assert person.reminders_enabled is False
+    context.close()
+    stranger.context.close()

@@ -15,10 +15,12 @@ import pytest
 import sqlalchemy as sa
 
 from tests.webtools import activity, milestone, post
+from tracker import mail
 from tracker.auth.models import ApiToken
 from tracker.auth.secrets import create_api_token
 from tracker.manage.models import ImportUpload
 from tracker.models import Entity, Person, PersonRole, WorkingGroup
+from tracker.reminders.preferences import unsubscribe_token
 
 ROLES = ("anonymous", "member", "other_lead", "lead", "coordinator_elsewhere", "coordinator")
 EMAILS = {
@@ -219,6 +221,34 @@ CASES = [
     ),
     Case("api.me", "GET", lambda w: "/api/v1/me", READ, api=True),
     Case("api.openapi", "GET", lambda w: "/api/v1/openapi.json", EVERYONE, api=True),
+    Case("reminders.preferences", "GET", lambda w: "/reminders/preferences", READ),
+    Case(
+        "reminders.preferences",
+        "POST",
+        lambda w: "/reminders/preferences",
+        READ,
+        {"digest_hour": ""},
+    ),
+    Case(
+        "reminders.unsubscribe",
+        "GET",
+        lambda w: f"/reminders/unsubscribe/{w.ids['unsubscribe']}",
+        EVERYONE,
+    ),
+    Case(
+        "reminders.unsubscribe",
+        "POST",
+        lambda w: f"/reminders/unsubscribe/{w.ids['unsubscribe']}",
+        EVERYONE,
+        {"action": "resubscribe"},
+    ),
+    Case("reminders.outbox", "GET", lambda w: "/reminders/outbox", DIRECTORY),
+    Case(
+        "reminders.outbox_message", "GET", lambda w: f"/reminders/outbox/{w.ids['mail']}", DIRECTORY
+    ),
+    Case(
+        "reminders.resend", "POST", lambda w: f"/reminders/outbox/{w.ids['mail']}/resend", DIRECTORY
+    ),
     Case("ops.healthz", "GET", lambda w: "/healthz", EVERYONE, api=True),
     Case("ops.readyz", "GET", lambda w: "/readyz", EVERYONE, api=True),
 ]
@@ -234,6 +264,9 @@ def world(session) -> World:
     create_api_token(session, people[EMAILS["lead"]], "lead's script")
     upload = ImportUpload(person=people[EMAILS["coordinator"]], files=[])
     session.add(upload)
+    message = mail.queue(
+        session, kind="test", recipient="ilo@example.org", subject="s", text_body="t"
+    )
     session.commit()
     return World(
         {
@@ -245,6 +278,8 @@ def world(session) -> World:
             "member": people[EMAILS["member"]].id,
             "token": session.scalars(sa.select(ApiToken.id)).one(),
             "upload": upload.id,
+            "mail": message.id,
+            "unsubscribe": unsubscribe_token("ilo@example.org"),
         }
     )
 

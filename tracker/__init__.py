@@ -42,18 +42,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
 
-    from tracker import api, auth, main, manage, ops, web
+    from tracker import api, auth, main, manage, ops, reminders, web
     from tracker.auth import models as _auth_models  # noqa: F401  (tables for Alembic)
     from tracker.cli import register_commands
     from tracker.mail import models as _mail_models  # noqa: F401  (tables for Alembic)
     from tracker.manage import models as _manage_models  # noqa: F401  (tables for Alembic)
     from tracker.ops import request_log
+    from tracker.reminders import models as _reminder_models  # noqa: F401  (tables for Alembic)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(manage.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
+    app.register_blueprint(reminders.bp)
     app.register_blueprint(ops.bp)
     csrf.exempt(ops.bp)
     web.init_app(app)

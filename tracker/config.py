@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, time
 from typing import Any
 
 
@@ -28,6 +28,20 @@ def parse_today(value: str | None) -> date | None:
         ) from None
 
 
+def parse_clock_time(value: str, name: str) -> time:
+    """Read a time of day such as "06:00" (TRACKER_REMINDER_TIME)."""
+    try:
+        return time.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"{name} must be a time of day such as 06:00, not {value!r}") from None
+
+
+def parse_int(value: str, name: str, low: int, high: int) -> int:
+    if not value.strip().isdigit() or not low <= int(value) <= high:
+        raise ValueError(f"{name} must be a whole number from {low} to {high}, not {value!r}")
+    return int(value)
+
+
 def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
     """Settings for `create_app`; every name an operator can set is listed in the README."""
     default_db = "sqlite:///" + os.path.join(instance_path, "tracker.db")
@@ -41,6 +55,15 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
         "TIMEZONE": environ.get("TRACKER_TIMEZONE", "UTC"),
         "BASE_URL": base_url,
         "SMTP_URL": environ.get("TRACKER_SMTP_URL"),
+        "REMINDER_TIME": parse_clock_time(
+            environ.get("TRACKER_REMINDER_TIME", "06:00"), "TRACKER_REMINDER_TIME"
+        ),
+        "DIGEST_HOUR": parse_int(
+            environ.get("TRACKER_DIGEST_HOUR", "8"), "TRACKER_DIGEST_HOUR", 0, 23
+        ),
+        "SEND_INTERVAL": parse_int(
+            environ.get("TRACKER_SEND_INTERVAL", "60"), "TRACKER_SEND_INTERVAL", 1, 86400
+        ),
         "MAIL_FROM": environ.get("TRACKER_MAIL_FROM", "workplan-tracker@example.org"),
         "SLACK_SIGNING_SECRET": environ.get("SLACK_SIGNING_SECRET"),
         "SLACK_BOT_TOKEN": environ.get("SLACK_BOT_TOKEN"),

@@ -66,6 +66,18 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 WRITE_TRANSACTION = "tracker_write_transaction"
 
 
+def begin_write(session: so.Session | so.scoped_session[so.Session]) -> None:
+    """Start the session's next transaction as a writer (BEGIN IMMEDIATE on SQLite).
+
+    A SQLite transaction that reads and then writes fails at once ("database is locked") if
+    another connection committed in between; one that starts as a writer waits its turn
+    instead. Inside a transaction already under way this changes nothing.
+    """
+    plain = session() if isinstance(session, so.scoped_session) else session
+    if not plain.in_transaction():
+        plain.connection(execution_options={WRITE_TRANSACTION: True})
+
+
 @sa.event.listens_for(sa.engine.Engine, "begin")
 def _begin_sqlite(connection: sa.Connection) -> None:
     if connection.dialect.name == "sqlite":

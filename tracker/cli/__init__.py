@@ -22,7 +22,8 @@ main = FlaskGroup(
 def register_commands(app: Flask) -> None:
     from tracker.auth import cli as auth
     from tracker.cli import ops, serve, workplan
+    from tracker.reminders import cli as reminders
 
-    for module in (workplan, serve, ops, auth):
+    for module in (workplan, serve, ops, auth, reminders):
         for command in module.COMMANDS:
             app.cli.add_command(command)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from typing import Any
 
 import click
@@ -44,8 +47,15 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
     show_default=True,
     help="Load the seed workplans when the database is empty.",
 )
+@click.option(
+    "--scheduler/--no-scheduler",
+    default=True,
+    show_default=True,
+    help="Also run `tracker scheduler` (reminders, mail) as a child process; turn it off "
+    "where another machine runs the scheduler.",
+)
 @with_appcontext
-def serve_command(host: str, port: int, workers: int, seed: bool) -> None:
+def serve_command(host: str, port: int, workers: int, seed: bool, scheduler: bool) -> None:
     """Create or upgrade the database, seed it on first start, and serve the web app."""
     configure_logging()
     create_schema()
@@ -53,17 +63,41 @@ def serve_command(host: str, port: int, workers: int, seed: bool) -> None:
         click.echo("empty database: loading the seed workplans")
         run_import(seed_files(resource_dir("seeds")), apply=True)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # one scheduler beside gunicorn, started before the workers fork, never inside them
+    child = start_scheduler() if scheduler else None
     click.echo(f"Workplan Tracker on http://{host}:{port}/  (Ctrl+C stops it)")
-    _Gunicorn(
-        app,
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "accesslog": "-",
-            "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms [%({x-request-id}o)s]',
-            "preload_app": False,
-        },
-    ).run()
+    try:
+        _Gunicorn(
+            app,
+            {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "accesslog": "-",
+                "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms [%({x-request-id}o)s]',
+                "preload_app": False,
+            },
+        ).run()
+    finally:
+        if child is not None:
+            stop_scheduler(child)
+
+
+def start_scheduler() -> subprocess.Popen[bytes]:
+    """`tracker scheduler` as a child that also stops if this process dies without a word."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "tracker.cli", "scheduler", "--exit-with-parent", str(os.getpid())]
+    )
+
+
+def stop_scheduler(child: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """Let a send under way finish; kill the scheduler only if it does not stop in time."""
+    if child.poll() is None:
+        child.terminate()
+    try:
+        child.wait(timeout)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
 
 
 COMMANDS = [serve_command]

@@ -77,6 +77,11 @@ def is_owner(person: Person | None, owner_id: int) -> bool:
     return person is not None and person.active and person.id == owner_id
 
 
+def can_manage_outbox(person: Person | None) -> bool:
+    """Reading every queued e-mail and resending failed ones: any active coordinator."""
+    return person is not None and person.active and person.role == PersonRole.COORDINATOR
+
+
 def require(allowed: bool, why: str) -> None:
     if not allowed:
         raise PermissionDenied(why)

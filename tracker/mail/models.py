@@ -18,6 +18,8 @@ class MessageStatus(enum.StrEnum):
     SENT = "sent"
     #: Gave up after the last retry; stays visible to coordinators, who can resend it.
     FAILED = "failed"
+    #: Withdrawn before it went out, e.g. its recipient unsubscribed; can be resent.
+    CANCELLED = "cancelled"
 
 
 class OutboxMessage(db.Model):
@@ -34,6 +36,10 @@ class OutboxMessage(db.Model):
     html_body: so.Mapped[str | None] = so.mapped_column(sa.Text)
     #: [{"filename", "content_type", "content"}], content as text (e.g. an .ics file).
     attachments: so.Mapped[list[dict[str, Any]]] = so.mapped_column(sa.JSON, default=list)
+    #: Extra header fields, e.g. {"List-Unsubscribe": "<https://...>"}.
+    headers: so.Mapped[dict[str, str]] = so.mapped_column(
+        sa.JSON, default=dict, server_default=sa.text("'{}'")
+    )
     status: so.Mapped[MessageStatus] = so.mapped_column(
         enum_column(MessageStatus), default=MessageStatus.PENDING, index=True
     )

@@ -1,0 +1,228 @@
+"""Commands: `tracker reminders run/status`, `tracker outbox list/show/resend/send` and
+`tracker scheduler`."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import click
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from apscheduler.events import EVENT_SCHEDULER_START, SchedulerEvent
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import current_app
+from flask.cli import with_appcontext
+
+from tracker import mail
+from tracker.cli.options import today_option
+from tracker.clock import today
+from tracker.extensions import db
+from tracker.mail.models import MessageStatus, OutboxMessage
+from tracker.ops.request_log import configure_logging
+from tracker.reminders.digest import how_soon
+from tracker.reminders.models import ReminderClaim, ReminderRun
+from tracker.reminders.scan import Reminder, run_scan
+from tracker.reminders.scheduler import configure, last_due_run, missed_run
+
+
+def _send_now() -> mail.DeliveryReport:
+    return mail.deliver_pending(lambda: so.Session(db.engine), current_app.config)
+
+
+def _describe(reminder: Reminder) -> str:
+    item = reminder.item
+    when = "overdue notice" if reminder.overdue else f"{reminder.days_before_due}-day reminder"
+    due = how_soon(reminder.due, today())
+    return f"  {when:<16} {item.working_group} {item.code} {item.title[:60]} ({due})"
+
+
+@click.group("reminders")
+def reminders_group() -> None:
+    """Deadline reminders by e-mail (the scheduler runs them daily)."""
+
+
+@reminders_group.command("run")
+@click.option("--dry-run", is_flag=True, help="Show the digests; write and send nothing.")
+@today_option
+@with_appcontext
+def run_command(dry_run: bool) -> None:
+    """Run one scan and send its digests now (digest hours are not waited for)."""
+    report = run_scan(db.session, today(), trigger="manual", dry_run=dry_run, hold=False)
+    for digest in report.digests:
+        click.echo(f"{digest.recipient.email}: {len(digest.reminders)} reminder(s)")
+        for reminder in digest.reminders:
+            click.echo(_describe(reminder))
+    click.echo(
+        f"{report.reminders} reminder(s) in {len(report.digests)} digest(s) for {report.today}"
+    )
+    if dry_run:
+        click.echo("dry run: nothing was written or sent")
+        return
+    delivery = _send_now()
+    click.echo(
+        f"sent {delivery.sent}, to retry {delivery.retried}, failed {delivery.failed}"
+        + (" (the mail server could not be reached)" if delivery.unreachable else "")
+    )
+
+
+@reminders_group.command("status")
+@with_appcontext
+def status_command() -> None:
+    """Show the outbox, the reminders claimed and the last scans."""
+    config = current_app.config
+    counts = mail.status_counts(db.session)
+    click.echo("outbox: " + ", ".join(f"{n} {status.value}" for status, n in counts.items()))
+    waiting = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(OutboxMessage)
+        .where(
+            OutboxMessage.status == MessageStatus.PENDING,
+            OutboxMessage.next_attempt_at > datetime.now(UTC),
+        )
+    )
+    if waiting:
+        click.echo(f"  of the pending, {waiting} wait for a retry or their digest hour")
+    claimed = db.session.scalar(sa.select(sa.func.count()).select_from(ReminderClaim))
+    click.echo(f"reminders claimed: {claimed}")
+    now = datetime.now(UTC)
+    zone = config["TIMEZONE"]
+    due = last_due_run(now, config["REMINDER_TIME"], ZoneInfo(zone))
+    click.echo(
+        f"daily scan at {config['REMINDER_TIME']:%H:%M} {zone}; last due {due:%Y-%m-%d %H:%M}"
+    )
+    if missed_run(db.session, now, config):
+        click.echo("  it has not run since: the scheduler catches up when it starts")
+    runs = db.session.scalars(
+        sa.select(ReminderRun).order_by(ReminderRun.started_at.desc()).limit(5)
+    ).all()
+    for run in runs:
+        finished = (
+            f"finished {run.finished_at:%H:%M:%S}, {run.reminders} reminder(s) in "
+            f"{run.digests} digest(s)"
+            if run.finished_at
+            else "did not finish"
+        )
+        click.echo(
+            f"  scan for {run.scan_date} ({run.trigger}) started {run.started_at:%Y-%m-%d %H:%M:%S}"
+            f" UTC, {finished}"
+        )
+
+
+@click.group("outbox")
+def outbox_group() -> None:
+    """The e-mail outbox: every message the tracker sends, pending, sent, failed or cancelled."""
+
+
+@outbox_group.command("list")
+@click.option("--status", type=click.Choice([s.value for s in MessageStatus]))
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True)
+@with_appcontext
+def list_command(status: str | None, limit: int) -> None:
+    """List the newest messages."""
+    query = sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    if status:
+        query = query.where(OutboxMessage.status == MessageStatus(status))
+    for m in db.session.scalars(query):
+        click.echo(
+            f"{m.id:>6} {m.status.value:<9} tries {m.attempts} {m.kind:<10} {m.recipient}: "
+            f"{m.subject}" + (f"\n       last error: {m.last_error}" if m.last_error else "")
+        )
+
+
+@outbox_group.command("show")
+@click.argument("message_id", type=int)
+@with_appcontext
+def show_command(message_id: int) -> None:
+    """Print one message as it is (or was) sent."""
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:
+        raise click.ClickException(f"no message {message_id} in the outbox")
+    click.echo(mail.build_email(message, current_app.config["MAIL_FROM"]).as_string())
+
+
+@outbox_group.command("resend")
+@click.argument("message_ids", type=int, nargs=-1)
+@click.option("--all-failed", is_flag=True, help="Every failed message.")
+@with_appcontext
+def resend_command(message_ids: tuple[int, ...], all_failed: bool) -> None:
+    """Queue failed messages again, then send what is due."""
+    if not message_ids and not all_failed:
+        raise click.UsageError("name message ids, or give --all-failed")
+    query = sa.select(OutboxMessage).where(OutboxMessage.status == MessageStatus.FAILED)
+    if message_ids:
+        query = query.where(OutboxMessage.id.in_(message_ids))
+    failed = db.session.scalars(query).all()
+    not_failed = set(message_ids) - {m.id for m in failed}
+    if not_failed:
+        raise click.ClickException(
+            f"not failed or not found: {', '.join(map(str, sorted(not_failed)))}; nothing resent"
+        )
+    for message in failed:
+        mail.resend(db.session, message)
+    db.session.commit()
+    click.echo(f"queued {len(failed)} message(s) again")
+    report = _send_now()
+    click.echo(f"sent {report.sent}, to retry {report.retried}, failed {report.failed}")
+
+
+@outbox_group.command("send")
+@with_appcontext
+def send_command() -> None:
+    """Send the pending messages that are due now (the scheduler does this every minute)."""
+    report = _send_now()
+    click.echo(f"sent {report.sent}, to retry {report.retried}, failed {report.failed}")
+    if report.unreachable:
+        raise click.ClickException("the mail server could not be reached; see the outbox")
+
+
+#: Signals that stop `tracker scheduler`.
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+
+@click.command("scheduler")
+@click.option(
+    "--exit-with-parent",
+    "parent_pid",
+    type=int,
+    hidden=True,
+    help="Stop when this process (tracker serve) is gone.",
+)
+@with_appcontext
+def scheduler_command(parent_pid: int | None) -> None:
+    """Run the daily reminder scan and the mail sender until stopped (one per deployment)."""
+    configure_logging()
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per job run
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # SIGTERM and SIGINT are taken by a thread of their own (sigwait), never by a handler that
+    # interrupts the scheduler's loop: it may hold the scheduler's or the executor's locks
+    # then, and APScheduler swallows exceptions raised while it submits a job. Blocked before
+    # any thread starts, so that every thread inherits the mask and none is interrupted.
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    scheduler = BlockingScheduler(timezone=ZoneInfo(app.config["TIMEZONE"]))
+    caught_up = configure(scheduler, app, parent_pid=parent_pid)
+
+    def stop_on_signal() -> None:
+        signum = signal.sigwait(STOP_SIGNALS)
+        click.echo(f"scheduler: stopping ({signal.Signals(signum).name})", err=True)
+        scheduler.shutdown(wait=False)  # the process exits once a job under way has finished
+
+    def started(_event: SchedulerEvent) -> None:
+        # only once it runs can it be shut down; a signal that came earlier is still pending
+        threading.Thread(target=stop_on_signal, name="stop-signals", daemon=True).start()
+
+    scheduler.add_listener(started, EVENT_SCHEDULER_START)
+    at = app.config["REMINDER_TIME"]
+    catching_up = "; catching up a missed scan now" if caught_up else ""
+    click.echo(
+        f"scheduler: reminder scan daily at {at:%H:%M} {app.config['TIMEZONE']}, mail sent every "
+        f"{app.config['SEND_INTERVAL']} s{catching_up}",
+        err=True,
+    )
+    scheduler.start()
+
+
+COMMANDS = [reminders_group, outbox_group, scheduler_command]

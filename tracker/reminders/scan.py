@@ -1,0 +1,352 @@
+"""The daily scan: which reminders are due today, for whom, written to the outbox exactly once.
+
+What "due" and "overdue" mean comes from `tracker.domain.items`; this module decides only
+which lead time applies. On a given day an item's reminder for a recipient is the tightest
+lead time that has been reached (due in 5 days with lead times 30, 7, 1, 0: the 7-day one),
+or, once it is overdue, an overdue notice. A reminder is sent unless that one or a tighter
+one was already claimed for the same item, recipient and due date; an overdue notice unless
+one went out in the last seven days, which makes them weekly.
+So a missed day (the scheduler was down, the clock jumped) is caught up by the next run with
+the reminder that is true on that day, once; a run for an earlier day never sends stale ones.
+
+Claims and the digest that carries them are written in one transaction per recipient; the
+unique key (item, recipient, due date, lead time) lets concurrent scans race safely: the
+loser's transaction fails on the key, reloads what was claimed meanwhile, and sends the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app
+
+from tracker import mail
+from tracker.domain.items import Item, ItemFilter, due_between, overdue
+from tracker.extensions import begin_write
+from tracker.models import Entity, Person, PersonRole, WorkingGroup, parse_lead_days, utcnow
+from tracker.reminders.models import ReminderClaim, ReminderOptOut, ReminderRun
+
+log = logging.getLogger(__name__)
+
+#: The outbox `kind` of reminder digests (unsubscribing withdraws pending ones).
+DIGEST_KIND = "reminders"
+#: How often an overdue item's notice repeats.
+OVERDUE_EVERY_DAYS = 7
+#: Tries for one recipient's digest when concurrent scans claim some of its reminders first.
+CLAIM_RETRIES = 3
+
+#: (item kind, item id, recipient, due date): the reminders of one item for one recipient.
+Slot = tuple[str, int, str, date]
+
+
+def reminder_due(item: Item, today: date, lead_days: Iterable[int]) -> int | None:
+    """Today's reminder as days before the due date; for an overdue item, minus its days late."""
+    if item.due is None:
+        return None
+    days_left = (item.due - today).days
+    if days_left < 0:
+        return days_left if item.is_overdue(today) else None
+    reached = [lead for lead in lead_days if lead >= days_left]
+    return min(reached) if reached else None
+
+
+def already_covered(days_before_due: int, tightest_claimed: int | None) -> bool:
+    """Whether a claim makes this reminder redundant: the same or a tighter lead time, or an
+    overdue notice less than a week ago (or later: a run for an earlier day)."""
+    if tightest_claimed is None:
+        return False
+    if days_before_due < 0:
+        return tightest_claimed < 0 and tightest_claimed < days_before_due + OVERDUE_EVERY_DAYS
+    return tightest_claimed <= days_before_due
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    name: str
+    #: The person's own lead times; None for the working group's.
+    lead_days: tuple[int, ...] | None
+    digest_hour: int
+    person_id: int | None = None
+
+    @property
+    def key(self) -> str:
+        return self.email.lower()
+
+
+@dataclass(frozen=True)
+class Reminder:
+    item: Item
+    days_before_due: int
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_before_due < 0
+
+    @property
+    def due(self) -> date:
+        assert self.item.due is not None
+        return self.item.due
+
+    def slot(self, recipient: Recipient) -> Slot:
+        return (self.item.kind, self.item.id, recipient.key, self.due)
+
+
+@dataclass
+class Digest:
+    """Everything one recipient is reminded of in one run: one e-mail."""
+
+    recipient: Recipient
+    today: date
+    reminders: list[Reminder] = field(default_factory=list)
+
+
+@dataclass
+class Audience:
+    """Who hears about an entity's items: its contact address and its leads, minus opt-outs."""
+
+    by_entity: dict[str, list[Recipient]]
+    group_lead_days: dict[str, tuple[int, ...]]
+
+    @classmethod
+    def load(cls, session: so.Session, contact_digest_hour: int) -> Audience:
+        people = session.execute(
+            sa.select(Person, Entity.acronym).outerjoin(Entity, Person.entity_id == Entity.id)
+        ).all()
+        muted = set(session.scalars(sa.select(ReminderOptOut.email)))
+        muted |= {p.email.lower() for p, _ in people if not p.reminders_enabled}
+
+        by_entity: dict[str, dict[str, Recipient]] = defaultdict(dict)
+        for entity in session.scalars(sa.select(Entity).where(Entity.contact_email.is_not(None))):
+            address = (entity.contact_email or "").strip()
+            if address and address.lower() not in muted:
+                contact = Recipient(address, entity.name, None, contact_digest_hour)
+                by_entity[entity.acronym][contact.key] = contact
+        for person, acronym in people:
+            if (
+                acronym is None
+                or person.role != PersonRole.LEAD
+                or not person.active
+                or person.email.lower() in muted
+            ):
+                continue
+            lead = Recipient(
+                person.email,
+                person.name,
+                _own_lead_days(person),
+                person.digest_hour,
+                person.id,
+            )
+            by_entity[acronym][lead.key] = lead  # a lead's own settings win over the contact's
+        groups = session.execute(
+            sa.select(WorkingGroup.short_name, WorkingGroup.reminder_lead_days)
+        )
+        return cls(
+            {acronym: list(found.values()) for acronym, found in by_entity.items()},
+            {name: _group_lead_days(name, days) for name, days in groups},
+        )
+
+    def recipients_of(self, item: Item) -> list[Recipient]:
+        found: dict[str, Recipient] = {}
+        for acronym in item.leads:
+            for recipient in self.by_entity.get(acronym, ()):
+                found.setdefault(recipient.key, recipient)
+        return list(found.values())
+
+    def lead_days(self, recipient: Recipient, item: Item) -> tuple[int, ...]:
+        if recipient.lead_days is not None:
+            return recipient.lead_days
+        return self.group_lead_days.get(item.working_group, ())
+
+    @property
+    def widest_lead(self) -> int:
+        every = [*self.group_lead_days.values()]
+        every += [r.lead_days for rs in self.by_entity.values() for r in rs if r.lead_days]
+        return max((max(days) for days in every if days), default=0)
+
+
+def _group_lead_days(name: str, text: str) -> tuple[int, ...]:
+    try:
+        return tuple(parse_lead_days(text))
+    except ValueError as exc:  # the importer never stores this; one bad group stops no scan
+        default = WorkingGroup.__table__.c.reminder_lead_days.default.arg  # type: ignore[union-attr]
+        log.error("working group %s: %s; using the default lead times %s", name, exc, default)
+        return tuple(parse_lead_days(default))
+
+
+def _own_lead_days(person: Person) -> tuple[int, ...] | None:
+    if not (person.reminder_lead_days or "").strip():
+        return None
+    try:
+        return tuple(parse_lead_days(person.reminder_lead_days or ""))
+    except ValueError as exc:  # the preferences page never stores this; an import might
+        log.warning("%s: %s; using the working group's lead times", person.email, exc)
+        return None
+
+
+def _claimed(session: so.Session, today: date, recipient: str | None = None) -> dict[Slot, int]:
+    """The tightest reminder already claimed per slot, for every slot that can matter today."""
+    query = sa.select(
+        ReminderClaim.item_kind,
+        ReminderClaim.item_id,
+        ReminderClaim.recipient,
+        ReminderClaim.due_date,
+        sa.func.min(ReminderClaim.days_before_due),
+    ).where(
+        sa.or_(
+            ReminderClaim.due_date >= today,
+            ReminderClaim.remind_on > today - timedelta(days=OVERDUE_EVERY_DAYS),
+        )
+    )
+    if recipient is not None:
+        query = query.where(ReminderClaim.recipient == recipient)
+    query = query.group_by(
+        ReminderClaim.item_kind,
+        ReminderClaim.item_id,
+        ReminderClaim.recipient,
+        ReminderClaim.due_date,
+    )
+    return {
+        (kind, id_, who, due): tightest for kind, id_, who, due, tightest in session.execute(query)
+    }
+
+
+def plan(session: so.Session, today: date) -> list[Digest]:
+    """The digests today's run sends; reads only, in a fixed number of queries."""
+    audience = Audience.load(session, current_app.config["DIGEST_HOUR"])
+    window_end = today + timedelta(days=audience.widest_lead)
+    soon = due_between(session, today, window_end, today, ItemFilter(open_only=True)).items
+    late = overdue(session, today).items
+    claimed = _claimed(session, today)
+
+    digests: dict[str, Digest] = {}
+    for item in [*late, *soon]:
+        for recipient in audience.recipients_of(item):
+            days = reminder_due(item, today, audience.lead_days(recipient, item))
+            if days is None:
+                continue
+            reminder = Reminder(item, days)
+            if already_covered(days, claimed.get(reminder.slot(recipient))):
+                continue
+            digest = digests.setdefault(recipient.key, Digest(recipient, today))
+            digest.reminders.append(reminder)
+    return sorted(digests.values(), key=lambda d: d.recipient.key)
+
+
+def _send_at(digest: Digest, hold: bool) -> datetime | None:
+    """The recipient's digest hour on the scan's day, in the tracker's time zone."""
+    if not hold:
+        return None
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    return datetime.combine(digest.today, time(digest.recipient.digest_hour), zone)
+
+
+def write_digest(session: so.Session, digest: Digest, *, hold: bool) -> int | None:
+    """Claim the digest's reminders and queue its mail in one transaction; the message id.
+
+    None when concurrent scans claimed every one of its reminders first. The mail is composed
+    before the transaction begins, so SQLite's write lock is held only for the inserts.
+    """
+    from tracker.reminders.digest import compose
+
+    for _ in range(CLAIM_RETRIES):
+        fields = compose(digest)
+        begin_write(session)
+        try:
+            message = mail.queue(
+                session, kind=DIGEST_KIND, not_before=_send_at(digest, hold), **fields
+            )
+            session.flush()
+            message_id = message.id
+            session.execute(
+                sa.insert(ReminderClaim),
+                [
+                    {
+                        "item_kind": r.item.kind,
+                        "item_id": r.item.id,
+                        "recipient": digest.recipient.key,
+                        "due_date": r.due,
+                        "days_before_due": r.days_before_due,
+                        "remind_on": r.due - timedelta(days=r.days_before_due),
+                        "outbox_message_id": message_id,
+                        "created_at": utcnow(),
+                    }
+                    for r in digest.reminders
+                ],
+            )
+            session.commit()
+            return message_id
+        except sa.exc.IntegrityError:
+            session.rollback()
+        # another scan got there first: drop what it claimed, send the rest
+        claimed = _claimed(session, digest.today, digest.recipient.key)
+        session.rollback()
+        digest.reminders = [
+            r
+            for r in digest.reminders
+            if not already_covered(r.days_before_due, claimed.get(r.slot(digest.recipient)))
+        ]
+        if not digest.reminders:
+            return None
+    raise RuntimeError(f"could not claim the reminders for {digest.recipient.email}")
+
+
+@dataclass
+class RunReport:
+    today: date
+    digests: list[Digest]
+    message_ids: list[int] = field(default_factory=list)
+
+    @property
+    def reminders(self) -> int:
+        return sum(len(d.reminders) for d in self.digests)
+
+
+def run_scan(
+    session: so.Session, today: date, *, trigger: str, dry_run: bool = False, hold: bool = True
+) -> RunReport:
+    """One scan: plan, then one transaction per digest; recorded in `ReminderRun`.
+
+    `hold` keeps each digest back until its recipient's hour (the scheduler's runs); a run by
+    hand sends at once.
+    """
+    run_id: int | None = None
+    if not dry_run:
+        begin_write(session)
+        run = ReminderRun(scan_date=today, trigger=trigger, started_at=utcnow())
+        session.add(run)
+        session.flush()
+        run_id = run.id
+        session.commit()
+    digests = plan(session, today)
+    session.rollback()  # end the read transaction before the writes
+    report = RunReport(today, digests)
+    if run_id is None:
+        return report
+    for digest in digests:
+        message_id = write_digest(session, digest, hold=hold)
+        if message_id is not None:
+            report.message_ids.append(message_id)
+    report.digests = [d for d in digests if d.reminders]
+    begin_write(session)
+    session.execute(
+        sa.update(ReminderRun)
+        .where(ReminderRun.id == run_id)
+        .values(finished_at=utcnow(), digests=len(report.message_ids), reminders=report.reminders)
+    )
+    session.commit()
+    log.info(
+        "reminder scan for %s (%s): %d reminders in %d digests",
+        today,
+        trigger,
+        report.reminders,
+        len(report.message_ids),
+    )
+    return report
