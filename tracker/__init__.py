@@ -36,10 +36,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
 
+    from bot import chat
+    from bot import models as _bot_models  # noqa: F401  (tables for Alembic)
+    from bot.slack import routes as slack_routes
     from tracker import main
     from tracker.cli import register_commands
     from tracker.mail import models as _mail_models  # noqa: F401  (tables for Alembic)
 
     app.register_blueprint(main.bp)
+    app.register_blueprint(chat.bp)
+    app.register_blueprint(slack_routes.bp)
     register_commands(app)
     return app

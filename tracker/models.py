@@ -269,7 +269,11 @@ class PlannedTimelineMixin:
 class Activity(PlannedTimelineMixin, TimestampMixin, db.Model):
     """An activity or sub-activity of a workplan, numbered as the workplan numbers it."""
 
-    __table_args__ = (sa.UniqueConstraint("working_group_id", "code"),)
+    __table_args__ = (
+        sa.UniqueConstraint("working_group_id", "code"),
+        # covers "due between", "overdue" and their counts without reading the rows
+        sa.Index("ix_activity_due", "planned_end", "status", "recurrence"),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     #: Stable identity for calendars and integrations; survives edits of every other field.
@@ -346,7 +350,10 @@ class ActivityEntity(db.Model):
 class Milestone(TimestampMixin, db.Model):
     """A dated item: a deliverable, a meeting or a deadline, under an activity or a group."""
 
-    __table_args__ = (sa.UniqueConstraint("working_group_id", "code"),)
+    __table_args__ = (
+        sa.UniqueConstraint("working_group_id", "code"),
+        sa.Index("ix_milestone_due", "due_date", "status", "recurrence"),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     uid: so.Mapped[str] = so.mapped_column(sa.String(36), unique=True, default=new_uid)

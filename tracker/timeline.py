@@ -331,7 +331,7 @@ def _read_with_dateutil(raw: str, text: str) -> _Side:
     try:
         a = date_parser.parse(text, parserinfo=_PARSER_INFO, default=_DEFAULT_A)
         b = date_parser.parse(text, parserinfo=_PARSER_INFO, default=_DEFAULT_B)
-    except (ValueError, OverflowError) as exc:
+    except (ValueError, ArithmeticError) as exc:  # dateutil: "0:1000…0" is a Decimal error
         if "out of range" in str(exc) or "must be in" in str(exc):
             raise TimelineError(f"{raw.strip()!r} is not a real date") from None
         raise TimelineError(f"cannot read {raw.strip()!r} as a date") from None

@@ -20,8 +20,9 @@ main = FlaskGroup(
 
 
 def register_commands(app: Flask) -> None:
+    from bot import cli as bot_cli
     from tracker.cli import serve, workplan
 
-    for module in (workplan, serve):
+    for module in (workplan, serve, bot_cli):
         for command in module.COMMANDS:
             app.cli.add_command(command)
