@@ -295,8 +295,11 @@ def _find(
     due = _due_column(model)
     # cheap tests first: engines that keep the written order then skip the text search
     once = [model.recurrence.is_(None), *_window_conditions(model, flt, today), *base]
-    order = [due, model.working_group_id, model.sort_key if model is Activity else model.code]
-    if not flt.windowed:  # a window leaves out undated items: the due index gives the order
+    # NULLS LAST lets the engines walk the due index in order and stop at the limit; with a
+    # text search, which may match nothing, a scan and a sort cost less than that walk
+    order = [due.asc().nulls_last(), model.working_group_id]
+    order.append(model.sort_key if model is Activity else model.code)
+    if flt.text:
         order.insert(0, due.is_(None))
     query = sa.select(model).where(*once).options(*_load_options(model)).order_by(*order)
     query = query.limit(limit)
