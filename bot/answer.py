@@ -22,6 +22,10 @@ from tracker.models import Person, Precision, StatusChange
 
 #: Items an answer lists before it links to the full list.
 TOP = 5
+#: Longer questions are not questions; the rest is not read.
+MAX_QUESTION = 500
+#: Title words searched for at most; more narrow nothing down.
+MAX_TITLE_WORDS = 8
 #: Candidates an item's title words are matched against.
 SEARCH_LIMIT = 50
 #: With `everything`: the most the full list shows.
@@ -97,6 +101,7 @@ def answer(
     everything: bool = False,
 ) -> Answer:
     """Answer a question. `person` is who asks ("what do I lead"); `everything` lists all items."""
+    question = question.strip()[:MAX_QUESTION]
     vocabulary = Vocabulary.load(session)
     query = understand(question, vocabulary, today)
     blank = Answer(question, query.intent, "", base_url=base_url, today=today)
@@ -301,7 +306,7 @@ def _candidates(session: so.Session, query: Query, today: date) -> tuple[list[It
         if page.items:
             return page.items, True
     found = re.findall(r"\w[\w-]*", subject.lower())
-    words = list(dict.fromkeys(w for w in found if w not in _TITLE_STOPWORDS))
+    words = list(dict.fromkeys(w for w in found if w not in _TITLE_STOPWORDS))[:MAX_TITLE_WORDS]
     if not words:
         return [], False
     page = find_items(session, replace(base, text=" ".join(words)), today, limit=SEARCH_LIMIT)

@@ -18,12 +18,9 @@ from tracker.extensions import db
 
 bp = Blueprint("chat", __name__, url_prefix="/chat")
 
-#: Longer questions are not questions.
-MAX_QUESTION = 500
-
 
 def _ask() -> Answer | None:
-    question = (request.args.get("q") or "").strip()[:MAX_QUESTION]
+    question = (request.args.get("q") or "").strip()
     if not question:
         return None
     return answer(

@@ -214,6 +214,12 @@ def test_help_and_unknown_questions_show_what_can_be_asked(session):
     assert "what does ILO lead" in unknown.text
 
 
+def test_a_very_long_question_is_cut_and_still_answered(session):
+    reply = ask(session, "status of the " + "rural migration module " * 400)
+    assert reply.question == ("status of the " + "rural migration module " * 400)[:500].strip()
+    assert codes(reply) == [("WS1", "3.1")]
+
+
 def test_an_unknown_name_gets_suggestions(session):
     reply = ask(session, "what does UNESCO lead")
     assert reply.intent == "unknown"
