@@ -150,11 +150,6 @@ def item_line(item: Item, today: date) -> str:
     return f"{item_label(item)} {short_title(item.title)} — {' · '.join(item_facts(item, today))}"
 
 
-def _count(n: int, noun: str) -> str:
-    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
-    return f"{n} {noun if n == 1 else plural}"
-
-
 # --- lists ------------------------------------------------------------------------------------
 
 

@@ -81,7 +81,6 @@ class Query:
 class Vocabulary:
     """Entities and working groups under every name people use, as normalized text."""
 
-    entities: EntityDirectory
     #: normalized name -> entity acronym
     entity_names: dict[str, str]
     #: normalized name -> working group short name
@@ -108,7 +107,7 @@ class Vocabulary:
             for variant in (short, short.replace("-", " "), name, re.sub(r"\(.*?\)", " ", name)):
                 if normalize(variant):
                     group_names.setdefault(normalize(variant), short)
-        return cls(directory, entity_names, group_names, full_names)
+        return cls(entity_names, group_names, full_names)
 
     @cached_property
     def _entity_pattern(self) -> re.Pattern[str]:
@@ -120,9 +119,6 @@ class Vocabulary:
 
     def group(self, text: str) -> str | None:
         return self.group_names.get(normalize(text).removeprefix("the "))
-
-    def entity(self, text: str) -> str | None:
-        return self.entity_names.get(normalize(text).removeprefix("the "))
 
     def take_groups(self, text: str) -> tuple[list[str], str]:
         found = [self.group_names[m.group(0)] for m in self._group_pattern.finditer(text)]

@@ -66,7 +66,8 @@ def post_weekly_digests(
     if working_group:
         query = query.where(WorkingGroup.id == resolve_working_group(db.session, working_group).id)
     groups = db.session.scalars(query.order_by(WorkingGroup.short_name)).all()
-    if not dry_run and client is None:
+    if groups and not dry_run and client is None:
+        # channels set but no token is a mistake worth failing for, every week
         client = web_client(current_app._get_current_object())  # type: ignore[attr-defined]
     return [_post(group, today, dry_run, client) for group in groups if group.slack_channel]
 

@@ -71,6 +71,17 @@ def test_digest_command_dry_run_and_post(slack_config, runner, session, fake_sla
     assert len(fake_slack.calls("chat.postMessage")) == 2
 
 
+def test_digest_command_says_what_is_missing(runner, session, app):
+    assert runner.invoke(args=["bot", "digest"]).output.startswith("no working group has")
+    give_channels(session)
+    assert app.config["SLACK_BOT_TOKEN"] is None
+    result = runner.invoke(args=["bot", "digest"])
+    assert result.exit_code == 1
+    assert "SLACK_BOT_TOKEN is not set" in result.output
+    unknown = runner.invoke(args=["bot", "digest", "--dry-run", "--working-group", "WS9"])
+    assert "unknown working group 'WS9'; did you mean WS1?" in unknown.output
+
+
 def test_link_people_matches_people_by_email(slack_config, runner, session, fake_slack):
     result = runner.invoke(args=["bot", "link-people"])
     assert result.exit_code == 0, result.output
