@@ -295,6 +295,7 @@ def test_chat_page_answers_in_the_page(client, auth):
     assert "6 items due this month (January 2020):" in page
     assert "20-21 January 2020, Cairo, Egypt" in page
     assert 'href="http://tracker.test/chat?q=what%27s+due+this+month&amp;all=1"' in page
+    assert '<a href="/chat?q=when+is+the+next+IFMS">when is the next IFMS</a>' in page
     full = client.get("/chat?q=what%27s+due+this+month&all=1").get_data(as_text=True)
     assert full.count('<li><a href="http://tracker.test/chat?q=status+of+') == 6
 
