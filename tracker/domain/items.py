@@ -515,10 +515,11 @@ def _period_end(start: date, precision: Precision | None) -> date:
     return start
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=512)
 def _rule(recurrence: str, start: date) -> rrule | rruleset:
     """A rule parsed once and its occurrences kept: stepping through rules on every query cost
-    more than the queries themselves."""
+    more than the queries themselves. A weekly rule keeps ~2,600 dates for the 50 years the
+    next occurrence is looked for in, so the cache is bounded."""
     return rrulestr(recurrence, dtstart=datetime.combine(start, time()), cache=True)
 
 
