@@ -9,7 +9,10 @@ import sqlalchemy as sa
 from bot.answer import TOP, answer
 from tests.conftest import TEST_TODAY
 from tests.test_bot_understanding import PHRASINGS
-from tracker.models import LEADING_ROLES, Activity, Person, Status
+from tracker.demo import generate
+from tracker.domain.items import overdue, upcoming
+from tracker.domain.status import Actor, update_progress
+from tracker.models import LEADING_ROLES, Activity, Person, Status, WorkingGroup
 
 BASE = "http://tracker.test"
 ITEM_KEYS = {"kind", "code", "title", "working_group", "due", "status", "leads", "url"}
@@ -64,16 +67,12 @@ def test_due_this_week_runs_monday_to_sunday(session):
 
 
 def test_due_soon_is_what_the_domain_calls_upcoming(session):
-    from tracker.domain.items import upcoming
-
     reply = ask(session, "due soon", everything=True)
     expected = [(i.working_group, i.code) for i in upcoming(session, TEST_TODAY).items]
     assert codes(reply) == expected
 
 
 def test_overdue_is_what_the_domain_calls_overdue(session):
-    from tracker.domain.items import overdue
-
     reply = ask(session, "what is behind schedule", everything=True)
     assert codes(reply) == [(i.working_group, i.code) for i in overdue(session, TEST_TODAY).items]
     assert all(item.is_overdue(TEST_TODAY) for item in reply.items)
@@ -131,8 +130,6 @@ def test_status_of_an_item_by_code(session):
 
 
 def test_status_shows_the_last_update_with_its_note(session):
-    from tracker.domain.status import Actor, update_progress
-
     activity = session.scalars(sa.select(Activity).where(Activity.code == "3.2")).one()
     coordinator = session.scalars(
         sa.select(Person).where(Person.email == "coordinator@example.org")
@@ -179,8 +176,6 @@ def test_when_is_the_next_ifms(session):
 
 
 def test_an_item_code_in_several_groups_asks_which(session):
-    from tracker.models import WorkingGroup
-
     egms = session.scalars(sa.select(WorkingGroup).where(WorkingGroup.short_name == "EGMS")).one()
     session.add(
         Activity(
@@ -230,8 +225,6 @@ def test_an_unknown_name_gets_suggestions(session):
 
 
 def test_answer_query_counts_do_not_grow_with_the_data(session, count_queries):
-    from tracker.demo import generate
-
     questions = [
         "what's due this month",
         "what is UNFPA leading that's due this year",

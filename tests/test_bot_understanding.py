@@ -5,8 +5,10 @@ from datetime import date
 
 import pytest
 
+from bot.dates import find_window
 from bot.understand import Vocabulary, asks_about_self, normalize, understand
 from tests.conftest import TEST_TODAY
+from tracker.extensions import db
 from tracker.models import Status
 
 D = date
@@ -300,8 +302,6 @@ PHRASINGS: list[tuple[str, dict]] = [
 @pytest.fixture(scope="module")
 def vocabulary(app):
     """The seed workplans' names, read once: understanding needs no other database access."""
-    from tracker.extensions import db
-
     with app.app_context():
         return Vocabulary.load(db.session)
 
@@ -336,8 +336,6 @@ def test_window_labels_write_dates_as_people_do(vocabulary):
 
 def test_a_month_without_a_year_is_the_next_one():
     # In November 2020, "March" is March 2021.
-    from bot.dates import find_window
-
     window, rest = find_window("due in march", date(2020, 11, 5))
     assert (window.start, window.end) == (D(2021, 3, 1), D(2021, 3, 31))
     assert rest == "due"

@@ -3,6 +3,7 @@ direct messages, and Slack's retries."""
 
 import json
 import time
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from slack_bolt import BoltRequest
@@ -13,8 +14,6 @@ from tracker.models import Person
 
 
 def command_body(text):
-    from urllib.parse import urlencode
-
     return urlencode({"command": "/workplan", "text": text, "user_id": "U_ILO", "team_id": "T0"})
 
 
