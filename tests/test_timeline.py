@@ -3,7 +3,7 @@ import json
 from datetime import date
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tracker import resource_dir
@@ -209,6 +209,7 @@ _WORDS = st.sampled_from(
 
 
 @settings(max_examples=400, deadline=None)
+@example("0:10000000000000000000000000000")  # dateutil raised decimal.InvalidOperation
 @given(
     st.one_of(
         st.text(max_size=60),

@@ -42,6 +42,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
 
+    from bot import chat
+    from bot import models as _bot_models  # noqa: F401  (tables for Alembic)
+    from bot.slack import routes as slack_routes
     from tracker import api, auth, main, manage, ops, reminders, web
     from tracker.auth import models as _auth_models  # noqa: F401  (tables for Alembic)
     from tracker.cli import register_commands
@@ -60,5 +63,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.exempt(ops.bp)
     web.init_app(app)
     request_log.init_app(app)
+    app.register_blueprint(chat.bp)
+    app.register_blueprint(slack_routes.bp)
+    csrf.exempt(slack_routes.bp)  # Slack signs its requests; the bolt handler checks them
     register_commands(app)
     return app

@@ -247,6 +247,12 @@ class WorkingGroupEntity(db.Model):
     entity: so.Mapped[Entity] = so.relationship()
 
 
+#: A partial index's condition: only recurring rows.
+RECURRING_ONLY: dict[str, Any] = {
+    f"{dialect}_where": sa.text("recurrence IS NOT NULL") for dialect in ("sqlite", "postgresql")
+}
+
+
 class PlannedTimelineMixin:
     """The timeline as written, beside what it means (see `tracker.timeline`)."""
 
@@ -269,7 +275,13 @@ class PlannedTimelineMixin:
 class Activity(PlannedTimelineMixin, TimestampMixin, db.Model):
     """An activity or sub-activity of a workplan, numbered as the workplan numbers it."""
 
-    __table_args__ = (sa.UniqueConstraint("working_group_id", "code"),)
+    __table_args__ = (
+        sa.UniqueConstraint("working_group_id", "code"),
+        # covers "due between", "overdue" and their counts without reading the rows
+        sa.Index("ix_activity_due", "planned_end", "status", "recurrence"),
+        # the few recurring items, whose occurrences every query places
+        sa.Index("ix_activity_recurring", "id", **RECURRING_ONLY),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     #: Stable identity for calendars and integrations; survives edits of every other field.
@@ -346,7 +358,11 @@ class ActivityEntity(db.Model):
 class Milestone(TimestampMixin, db.Model):
     """A dated item: a deliverable, a meeting or a deadline, under an activity or a group."""
 
-    __table_args__ = (sa.UniqueConstraint("working_group_id", "code"),)
+    __table_args__ = (
+        sa.UniqueConstraint("working_group_id", "code"),
+        sa.Index("ix_milestone_due", "due_date", "status", "recurrence"),
+        sa.Index("ix_milestone_recurring", "id", **RECURRING_ONLY),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     uid: so.Mapped[str] = so.mapped_column(sa.String(36), unique=True, default=new_uid)

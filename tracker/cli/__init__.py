@@ -20,10 +20,11 @@ main = FlaskGroup(
 
 
 def register_commands(app: Flask) -> None:
+    from bot import cli as bot_cli
     from tracker.auth import cli as auth
     from tracker.cli import ops, serve, workplan
     from tracker.reminders import cli as reminders
 
-    for module in (workplan, serve, ops, auth, reminders):
+    for module in (workplan, serve, ops, auth, reminders, bot_cli):
         for command in module.COMMANDS:
             app.cli.add_command(command)

@@ -1,0 +1,27 @@
+"""Links in answers. Both open the chat page, which any signed-in person can read: an item's
+link asks for its status, the full list asks the question again without the cut."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from tracker.domain.items import Item
+
+CHAT_PATH = "/chat"
+
+
+def chat_url(base_url: str, question: str, *, everything: bool = False) -> str:
+    query = {"q": question, **({"all": "1"} if everything else {})}
+    return f"{base_url.rstrip('/')}{CHAT_PATH}?{urlencode(query)}"
+
+
+def item_question(item: Item) -> str:
+    return f"status of {item.code} in {item.working_group}"
+
+
+def item_url(base_url: str, item: Item) -> str:
+    return chat_url(base_url, item_question(item))
+
+
+def list_url(base_url: str, question: str) -> str:
+    return chat_url(base_url, question, everything=True)

@@ -1,0 +1,12 @@
+"""Bolt listeners, grouped by what Slack sends: slash commands, events, actions, views."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.slack.listeners import actions, commands, events, views
+
+
+def register_all(app: App) -> None:
+    for module in (commands, events, actions, views):
+        module.register(app)
