@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from apscheduler.schedulers.background import BackgroundScheduler
 from icalendar import Calendar
 
 from tests.conftest import TEST_TODAY, on_postgres
@@ -25,7 +24,6 @@ from tracker.feeds.calendar import item_event
 from tracker.mail.models import MessageStatus, OutboxMessage
 from tracker.reminders.models import ReminderRun
 from tracker.reminders.scan import plan, run_scan
-from tracker.reminders.scheduler import configure
 
 pytest_plugins = ("tests.reminders_fixtures",)
 
@@ -148,54 +146,81 @@ def runs_held_back(app):
         conn.rollback()
 
 
-def test_two_schedulers_on_one_database_send_every_reminder_exactly_once(
+def _outbox(app) -> Counter[MessageStatus]:
+    with app.app_context():
+        return Counter(db.session.scalars(sa.select(OutboxMessage.status)).all())
+
+
+def _finished_runs(app) -> list[ReminderRun]:
+    with app.app_context():
+        return db.session.scalars(
+            sa.select(ReminderRun)
+            .where(ReminderRun.finished_at.is_not(None))
+            .order_by(ReminderRun.started_at)
+        ).all()
+
+
+def _all_sent(app, smtp) -> bool:
+    counts = _outbox(app)
+    return counts[MessageStatus.PENDING] == 0 and smtp.inbox.count() == counts[MessageStatus.SENT]
+
+
+def test_two_scans_at_the_same_moment_send_every_reminder_exactly_once(
     committed_app, smtp, tmp_path
 ):
-    """Both start after a missed run, so both catch up, scanning at the same moment, and both
-    send; every reminder arrives once. Starting again then finds the run done."""
+    """Two `tracker reminders run` processes (no leader lock: an operator's manual runs) scan
+    at the same moment and both send; every reminder arrives once, by the claims alone."""
     committed_app.config["SMTP_URL"] = smtp.url
     expected = _expected_events(committed_app)
     assert len(expected) > 10
-    env = tracker_env(committed_app, tmp_path, TRACKER_SEND_INTERVAL="1")
-    logs = [tmp_path / f"scheduler-{n}.log" for n in (1, 2)]
-
-    def outbox() -> Counter[MessageStatus]:
-        with committed_app.app_context():
-            return Counter(db.session.scalars(sa.select(OutboxMessage.status)).all())
-
-    def finished_runs() -> list[ReminderRun]:
-        with committed_app.app_context():
-            return db.session.scalars(
-                sa.select(ReminderRun)
-                .where(ReminderRun.finished_at.is_not(None))
-                .order_by(ReminderRun.started_at)
-            ).all()
-
+    env = tracker_env(committed_app, tmp_path)
+    logs = [tmp_path / f"run-{n}.log" for n in (1, 2)]
     with runs_held_back(committed_app):
-        schedulers = [start_tracker(["scheduler"], env, log) for log in logs]
-        for log in logs:
-            wait_for(lambda log=log: "catching up" in log.read_text(), what=f"{log.name} to start")
-    try:
-        wait_for(lambda: len(finished_runs()) == 2, timeout=60, what="both catch-up scans")
-        wait_for(
-            lambda: (
-                (o := outbox())[MessageStatus.PENDING] == 0
-                and smtp.inbox.count() == o[MessageStatus.SENT]
-            ),
-            timeout=60,
-            what="every digest to be sent",
-        )
-    finally:
-        codes = [stop(p) for p in schedulers]
-    assert codes == [0, 0]  # SIGTERM stops them cleanly
-    first, second = finished_runs()
-    assert (first.trigger, second.trigger) == ("catch-up", "catch-up")
+        runs = [start_tracker(["reminders", "run"], env, log) for log in logs]
+        wait_for(lambda: all(log.exists() for log in logs), what="both runs to start")
+    codes = [run.wait(60) for run in runs]
+    assert codes == [0, 0], [log.read_text() for log in logs]
+    first, second = _finished_runs(committed_app)
     assert second.started_at < first.finished_at  # they did scan at the same time
     assert first.reminders + second.reminders == sum(expected.values())
-
-    received = _received_events(smtp.inbox)
-    assert received == expected  # every reminder, each exactly once
+    assert _all_sent(committed_app, smtp)
+    assert _received_events(smtp.inbox) == expected  # every reminder, each exactly once
     assert max(Counter(m["Message-ID"] for m in smtp.inbox.messages).values()) == 1
 
-    # a scheduler started now finds the run done: no third scan
-    assert configure(BackgroundScheduler(), committed_app) is False
+
+def test_a_second_scheduler_stands_by_and_takes_over_when_the_leader_is_killed(
+    committed_app, smtp, tmp_path
+):
+    """Two `tracker scheduler` processes for availability: one leads (catches up the missed
+    scan and sends), the other stands by; killed, the leader's lock passes to the standby,
+    which finds the scan done. Every reminder arrives once."""
+    committed_app.config["SMTP_URL"] = smtp.url
+    expected = _expected_events(committed_app)
+    env = tracker_env(
+        committed_app, tmp_path, TRACKER_SEND_INTERVAL="1", TRACKER_LEADER_RETRY_SECONDS="0.2"
+    )
+    leader_log, standby_log = tmp_path / "leader.log", tmp_path / "standby.log"
+    leader = start_tracker(["scheduler"], env, leader_log)
+    standby = None
+    try:
+        wait_for(lambda: "now leads" in leader_log.read_text(), what="the first to lead")
+        standby = start_tracker(["scheduler"], env, standby_log)
+        wait_for(lambda: "standing by" in standby_log.read_text(), what="the second to stand by")
+        wait_for(
+            lambda: _all_sent(committed_app, smtp) and _finished_runs(committed_app),
+            timeout=60,
+            what="the leader to scan and send",
+        )
+        assert "catching up" not in standby_log.read_text()
+        leader.send_signal(signal.SIGKILL)
+        leader.wait(10)
+        wait_for(lambda: "now leads" in standby_log.read_text(), what="the standby to take over")
+        wait_for(lambda: "mail sent every" in standby_log.read_text(), what="its jobs to start")
+    finally:
+        leader.kill()
+        leader.wait()
+        codes = [stop(standby)] if standby else []
+    assert codes == [0]  # SIGTERM stops it cleanly
+    assert len(_finished_runs(committed_app)) == 1  # the run was done: no second scan
+    assert _received_events(smtp.inbox) == expected
+    assert max(Counter(m["Message-ID"] for m in smtp.inbox.messages).values()) == 1

@@ -22,11 +22,12 @@ from tracker.cli.options import today_option
 from tracker.clock import today
 from tracker.extensions import db
 from tracker.mail.models import MessageStatus, OutboxMessage
+from tracker.ops.leader import LeaderLock
 from tracker.ops.request_log import configure_logging
 from tracker.reminders.digest import how_soon
 from tracker.reminders.models import ReminderClaim, ReminderRun
 from tracker.reminders.scan import Reminder, run_scan
-from tracker.reminders.scheduler import configure, last_due_run, missed_run
+from tracker.reminders.scheduler import configure, last_due_run, lock_lost, missed_run
 
 
 def _send_now() -> mail.DeliveryReport:
@@ -202,27 +203,41 @@ def scheduler_command(parent_pid: int | None) -> None:
     # then, and APScheduler swallows exceptions raised while it submits a job. Blocked before
     # any thread starts, so that every thread inherits the mask and none is interrupted.
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    stop = threading.Event()
     scheduler = BlockingScheduler(timezone=ZoneInfo(app.config["TIMEZONE"]))
-    caught_up = configure(scheduler, app, parent_pid=parent_pid)
 
     def stop_on_signal() -> None:
         signum = signal.sigwait(STOP_SIGNALS)
         click.echo(f"scheduler: stopping ({signal.Signals(signum).name})", err=True)
-        scheduler.shutdown(wait=False)  # the process exits once a job under way has finished
+        stop.set()
+        if scheduler.running:
+            scheduler.shutdown(wait=False)  # the process exits once a job under way has finished
 
     def started(_event: SchedulerEvent) -> None:
-        # only once it runs can it be shut down; a signal that came earlier is still pending
-        threading.Thread(target=stop_on_signal, name="stop-signals", daemon=True).start()
+        # a signal taken between the lock and the start: only a running scheduler stops
+        if stop.is_set():
+            threading.Thread(target=scheduler.shutdown, kwargs={"wait": False}).start()
 
-    scheduler.add_listener(started, EVENT_SCHEDULER_START)
-    at = app.config["REMINDER_TIME"]
-    catching_up = "; catching up a missed scan now" if caught_up else ""
-    click.echo(
-        f"scheduler: reminder scan daily at {at:%H:%M} {app.config['TIMEZONE']}, mail sent every "
-        f"{app.config['SEND_INTERVAL']} s{catching_up}",
-        err=True,
-    )
-    scheduler.start()
+    threading.Thread(target=stop_on_signal, name="stop-signals", daemon=True).start()
+    # several schedulers may run for availability; one acts, the others stand by
+    lock = LeaderLock(db.engine.url, retry_seconds=app.config["LEADER_RETRY_SECONDS"])
+    if not lock.wait(stop):
+        return
+    try:
+        caught_up = configure(scheduler, app, parent_pid=parent_pid, leader=lock)
+        scheduler.add_listener(started, EVENT_SCHEDULER_START)
+        at = app.config["REMINDER_TIME"]
+        catching_up = "; catching up a missed scan now" if caught_up else ""
+        click.echo(
+            f"scheduler: reminder scan daily at {at:%H:%M} {app.config['TIMEZONE']}, mail sent "
+            f"every {app.config['SEND_INTERVAL']} s{catching_up}",
+            err=True,
+        )
+        scheduler.start()
+    finally:
+        lock.release()
+    if lock_lost.is_set():
+        raise SystemExit("scheduler: lost the leader lock; stopped so another can take over")
 
 
 COMMANDS = [reminders_group, outbox_group, scheduler_command]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import threading
 from datetime import UTC, datetime, time, timedelta
 from time import sleep
 from typing import Any
@@ -32,6 +33,7 @@ from flask import Flask
 from tracker.clock import today
 from tracker.extensions import db
 from tracker.mail import deliver_pending
+from tracker.ops.leader import LeaderLock
 from tracker.reminders.models import ReminderRun
 from tracker.reminders.scan import run_scan
 
@@ -41,6 +43,8 @@ SCAN_JOB = "reminders-daily-scan"
 CATCH_UP_JOB = "reminders-catch-up"
 SEND_JOB = "outbox-sender"
 PARENT_JOB = "exit-with-parent"
+LEADER_JOB = "check-leader-lock"
+SLACK_DIGEST_JOB = "slack-weekly-digest"
 
 #: Seconds a daily scan may be late and still run (once: `coalesce`); under a day, so a run
 #: is never taken for the next day's.
@@ -52,6 +56,10 @@ SCAN_TRIES = 3
 SCAN_RETRY_SECONDS = 30
 #: How often a child of `tracker serve` checks that its parent still lives.
 PARENT_CHECK_SECONDS = 2
+#: How often the leader checks that it still holds the leader lock.
+LEADER_CHECK_SECONDS = 15
+#: Set when the leader lock was lost: the scheduler stops, another process takes over.
+lock_lost = threading.Event()
 
 _app: Flask | None = None
 
@@ -89,6 +97,21 @@ def send_job() -> None:
         log.info("mail sent %d, to retry %d, failed %d", report.sent, report.retried, report.failed)
 
 
+def slack_digest_job() -> None:
+    """The weekly Slack digest per working group channel (once per week, however often run)."""
+    from bot.slack.digest import weekly_digest_job
+
+    weekly_digest_job(_job_app())
+
+
+def check_leader_job(lock: LeaderLock) -> None:
+    """A leader whose lock is gone (its database connection dropped) must stop acting."""
+    if not lock.still_held():
+        log.error("the leader lock is lost; stopping so that another scheduler takes over")
+        lock_lost.set()
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def exit_with_parent_job(parent_pid: int) -> None:
     """Stop when `tracker serve` is gone, even if it was killed without a chance to say so."""
     if os.getppid() != parent_pid:
@@ -120,6 +143,7 @@ def configure(
     *,
     now: datetime | None = None,
     parent_pid: int | None = None,
+    leader: LeaderLock | None = None,
 ) -> bool:
     """Add the jobs to `scheduler`; True when a missed scan is caught up at once."""
     global _app
@@ -148,6 +172,29 @@ def configure(
         misfire_grace_time=SEND_MISFIRE_GRACE,
         next_run_time=now,
     )
+    if app.config.get("SLACK_BOT_TOKEN"):
+        scheduler.add_job(
+            slack_digest_job,
+            CronTrigger(day_of_week="mon", hour=at.hour, minute=at.minute, timezone=zone),
+            id=SLACK_DIGEST_JOB,
+            name="weekly Slack digest",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=SCAN_MISFIRE_GRACE,
+        )
+    if leader is not None:
+        scheduler.add_job(
+            check_leader_job,
+            IntervalTrigger(seconds=LEADER_CHECK_SECONDS),
+            args=[leader],
+            id=LEADER_JOB,
+            name="check the leader lock",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=LEADER_CHECK_SECONDS * 4,
+        )
     with app.app_context():
         missed = missed_run(db.session, now, app.config)
     if missed:
