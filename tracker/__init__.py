@@ -36,10 +36,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
 
-    from tracker import main
+    from tracker import feeds, main
     from tracker.cli import register_commands
+    from tracker.feeds import models as _feeds_models  # noqa: F401  (tables for Alembic)
     from tracker.mail import models as _mail_models  # noqa: F401  (tables for Alembic)
 
     app.register_blueprint(main.bp)
+    app.register_blueprint(feeds.bp)
     register_commands(app)
     return app

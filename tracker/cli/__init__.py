@@ -21,7 +21,8 @@ main = FlaskGroup(
 
 def register_commands(app: Flask) -> None:
     from tracker.cli import serve, workplan
+    from tracker.feeds import cli as feeds
 
-    for module in (workplan, serve):
+    for module in (workplan, serve, feeds):
         for command in module.COMMANDS:
             app.cli.add_command(command)
