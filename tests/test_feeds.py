@@ -17,6 +17,13 @@ from tracker.domain.entities import EntityDirectory, set_entities
 from tracker.domain.items import ItemFilter, apply_timeline, find_items
 from tracker.domain.status import Actor, update_progress
 from tracker.feeds.models import FeedDeletion, FeedToken
+from tracker.feeds.services import (
+    USE_RECORDED_EVERY,
+    FeedOptions,
+    note_use,
+    revoke_token,
+    rotate_token,
+)
 from tracker.models import (
     Activity,
     EntityRole,
@@ -97,11 +104,13 @@ def test_list_filters_carry_into_the_feed(client, session):
         ("overdue=perhaps", "overdue='perhaps': use 1 or 0"),
         ("upcoming=-3", "a number of days"),
         ("kind=meeting", "use activity or milestone"),
+        ("working_group=EGMS", "this is already the WS1 feed"),
+        ("entity=UNICEFF", "did you mean UNICEF"),
     ],
 )
 def test_bad_filters_are_named(client, session, query, message):
     token = token_for(session, COORDINATOR)
-    response = client.get(f"/calendar/{token}/all.ics?{query}")
+    response = client.get(f"/calendar/{token}/working-groups/WS1.ics?{query}")
     assert response.status_code == 400 and message in response.text
 
 
@@ -129,6 +138,8 @@ def test_public_group_feed_needs_no_token(client, session):
     token = token_for(session, COORDINATOR)
     assert response.data == client.get(f"/calendar/{token}/working-groups/WS1.ics").data
     assert client.get("/calendar/public/working-groups/EGMS.ics").status_code == 404
+    unknown = client.get("/calendar/public/working-groups/WS2.ics")
+    assert unknown.status_code == 404 and "WS1" not in unknown.text  # no suggestions to strangers
 
 
 # --- tokens -----------------------------------------------------------------------------------
@@ -149,8 +160,6 @@ def test_tokens_are_stored_hashed_and_die_at_once(client, session):
     assert client.get(f"/calendar/{token}.ics").status_code == 404
     person.active = True
     session.commit()
-
-    from tracker.feeds.services import revoke_token, rotate_token
 
     new = rotate_token(row)
     session.commit()
@@ -442,3 +451,34 @@ def test_export_names_bad_input(runner, tmp_path):
     status = runner.invoke(args=["calendar", "export", "--status", "done", "-o", str(out)])
     assert status.exit_code == 2 and "unknown status 'done'" in status.output
     assert not out.exists()
+
+
+def test_options_read_back_from_their_own_query():
+    args = {
+        "status": ["planned,delayed", "in progress"],
+        "kind": ["milestone"],
+        "due_from": ["2020-01-01"],
+        "upcoming": ["30"],
+        "open": ["1"],
+        "text": ["  census   data "],
+        "entity": ["ILO"],
+        "leading": ["yes"],
+        "spans": ["on"],
+    }
+    options = FeedOptions.from_query(args)
+    assert options.statuses == {Status.PLANNED, Status.DELAYED, Status.IN_PROGRESS}
+    assert options.text == "census data" and options.leading and options.spans
+    again = {}
+    for name, value in options.query():
+        again.setdefault(name, []).append(value)
+    assert FeedOptions.from_query(again) == options
+    assert options.depends_on_today and not FeedOptions(statuses=options.statuses).depends_on_today
+
+
+def test_use_is_recorded_at_most_hourly(session):
+    token_for(session, MEMBER, "Phone")
+    row = session.scalars(sa.select(FeedToken).where(FeedToken.name == "Phone")).one()
+    now = utcnow()
+    assert note_use(row, now) and row.last_used_at == now
+    assert not note_use(row, now + USE_RECORDED_EVERY - timedelta(seconds=1))
+    assert note_use(row, now + USE_RECORDED_EVERY) and row.last_used_at > now

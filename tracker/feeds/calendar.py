@@ -35,7 +35,7 @@ PRODID = "-//Workplan Tracker//workplan-tracker//EN"
 REFRESH = timedelta(hours=1)
 #: VTIMEZONEs reach at least this far, for series that go on.
 ZONES_UNTIL = 2037
-#: A series whose rule finds no occurrence this soon after its start is shown without one.
+#: A series whose rule finds no occurrence this soon after its start is left out.
 FIRST_WITHIN = timedelta(days=3 * 366)
 
 #: Control characters TEXT may not hold (RFC 5545 3.3.11); spreadsheets sometimes carry them.
@@ -96,12 +96,12 @@ def summary(item: Item, times: EventTimes) -> str:
     """What a calendar shows in its grid: the group first, so mixed feeds stay readable."""
     due = " due" if times.due_day else ""
     if item.kind == "activity":
-        text = f"{item.working_group} {item.code}{due}: {item.title}"
+        line = f"{item.working_group} {item.code}{due}: {item.title}"
     elif item.milestone_kind == MilestoneKind.MEETING:
-        text = f"{item.working_group}: {item.title}"
+        line = f"{item.working_group}: {item.title}"
     else:
-        text = f"{item.working_group} {item.milestone_kind}{due}: {item.title}"
-    return f"Cancelled: {text}" if item.status == Status.CANCELLED else text
+        line = f"{item.working_group} {item.milestone_kind}{due}: {item.title}"
+    return f"Cancelled: {line}" if item.status == Status.CANCELLED else line
 
 
 def item_url(item: Item, base_url: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -61,20 +62,17 @@ def _plain(message: str, status: int) -> Response:
     return Response(message + "\n", status=status, content_type="text/plain; charset=utf-8")
 
 
-def _options() -> FeedOptions:
-    try:
-        return FeedOptions.from_query(request.args.to_dict(flat=False))
-    except FeedOptionError as exc:
-        abort(_plain(str(exc), 400))
-
-
 def _reader(token: str) -> Person:
     """The person a token belongs to; 404 for a token that is unknown, rotated or revoked."""
     row = find_token(db.session, token)
     if row is None or not can_read(row.person):
         abort(_plain("No such calendar feed.", 404))
     if note_use(row, utcnow()):
-        db.session.commit()
+        try:
+            db.session.commit()
+        except sa.exc.OperationalError as exc:  # SQLite busy: the feed matters, the note not
+            db.session.rollback()
+            current_app.logger.warning("feed token %s: use not recorded: %s", row.id, exc)
     return row.person
 
 
@@ -89,12 +87,13 @@ def _not_modified(found: Validators) -> bool:
     return found.last_modified.replace(microsecond=0) <= since
 
 
-def _serve(feed: Feed, *, public: bool = False) -> Response:
+def _serve(make: Callable[[FeedOptions], Feed], *, public: bool = False) -> Response:
     """The feed as text/calendar whatever the client accepts, or 304 if it has it already."""
     try:
+        feed = make(FeedOptions.from_query(request.args.to_dict(flat=False)))
         feed.options.check_names(db.session)
-    except UnknownName as exc:
-        return _plain(str(exc), 404)
+    except (FeedOptionError, UnknownName) as exc:
+        return _plain(str(exc), 400)
     config = current_app.config
     now = today()
     found = validators(
@@ -125,19 +124,21 @@ def _group(name: str) -> WorkingGroup:
 @bp.get("/calendar/<token>.ics")
 def person_calendar(token: str) -> Response:
     """Everything of the person's working groups and everything their entity takes part in."""
-    return _serve(person_feed(_reader(token), _options()))
+    person = _reader(token)
+    return _serve(lambda options: person_feed(person, options))
 
 
 @bp.get("/calendar/<token>/all.ics")
 def programme_calendar(token: str) -> Response:
     _reader(token)
-    return _serve(programme_feed(_options()))
+    return _serve(programme_feed)
 
 
 @bp.get("/calendar/<token>/working-groups/<path:name>.ics")
 def group_calendar(token: str, name: str) -> Response:
     _reader(token)
-    return _serve(group_feed(_group(name), _options()))
+    group = _group(name)
+    return _serve(lambda options: group_feed(group, options))
 
 
 @bp.get("/calendar/<token>/entities/<path:name>.ics")
@@ -146,15 +147,19 @@ def entity_calendar(token: str, name: str) -> Response:
     entity = EntityDirectory.load(db.session).find(name)
     if entity is None:
         return _plain(f"No entity {name!r}.", 404)
-    return _serve(entity_feed(entity, _options()))
+    return _serve(lambda options: entity_feed(entity, options))
 
 
 @bp.get("/calendar/public/working-groups/<path:name>.ics")
 def public_group_calendar(name: str) -> Response:
-    group = _group(name)
-    if not group.feed_public:
+    """Without a token: the same 404 for a private group as for none, naming no other."""
+    try:
+        group = resolve_working_group(db.session, name)
+    except UnknownName:
+        group = None
+    if group is None or not group.feed_public:
         return _plain("No such calendar feed.", 404)
-    return _serve(group_feed(group, _options()), public=True)
+    return _serve(lambda options: group_feed(group, options), public=True)
 
 
 # --- single items ---------------------------------------------------------------------------

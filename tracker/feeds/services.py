@@ -315,6 +315,9 @@ class Feed:
     key: str
     options: FeedOptions = field(default_factory=FeedOptions)
 
+    def item_filter(self, today: date) -> ItemFilter:
+        return self.options.narrow(self.filter, today)
+
 
 SUFFIX = "Workplan Tracker"
 
@@ -342,6 +345,8 @@ def person_feed(person: Person, options: FeedOptions) -> Feed:
 
 
 def group_feed(group: WorkingGroup, options: FeedOptions) -> Feed:
+    if options.working_group:
+        raise FeedOptionError(f"working_group: this is already the {group.short_name} feed")
     return _feed(
         group.short_name,
         f"Activities, milestones and meetings of the {group.name}.",
@@ -352,6 +357,8 @@ def group_feed(group: WorkingGroup, options: FeedOptions) -> Feed:
 
 
 def entity_feed(entity: Entity, options: FeedOptions) -> Feed:
+    if options.entity:
+        raise FeedOptionError(f"entity: this is already the {entity.acronym} feed")
     return _feed(
         entity.acronym,
         f"Activities, milestones and meetings in which {entity.name} takes part.",
@@ -373,7 +380,7 @@ def programme_feed(options: FeedOptions) -> Feed:
 
 def render(session: so.Session, feed: Feed, *, base_url: str, today: date) -> bytes:
     """The feed's iCalendar: its items (recurring ones as series) through `build_calendar`."""
-    items = find_items(session, feed.options.narrow(feed.filter, today), today).items
+    items = find_items(session, feed.item_filter(today), today).items
     return build_calendar(
         items,
         name=feed.name,
