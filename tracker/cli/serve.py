@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 from typing import Any
 
 import click
@@ -11,6 +12,7 @@ from gunicorn.app.base import BaseApplication
 
 from tracker import resource_dir
 from tracker.cli.workplan import create_schema, is_empty, run_import, seed_files
+from tracker.extensions import db
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -51,8 +53,10 @@ def serve_command(host: str, port: int, workers: int, seed: bool) -> None:
         click.echo("empty database: loading the seed workplans")
         run_import(seed_files(resource_dir("seeds")), apply=True)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    db.session.remove()
+    db.engine.dispose()  # no connection crosses the fork
     click.echo(f"Workplan Tracker on http://{host}:{port}/  (Ctrl+C stops it)")
-    _Gunicorn(
+    server = _Gunicorn(
         app,
         {
             "bind": f"{host}:{port}",
@@ -60,7 +64,11 @@ def serve_command(host: str, port: int, workers: int, seed: bool) -> None:
             "accesslog": "-",
             "preload_app": False,
         },
-    ).run()
+    )
+    # outside this command's app context: inherited by the workers, it would be every
+    # request's, with its `g` (who is signed in) and its database session (a snapshot that
+    # never sees another process's writes)
+    contextvars.Context().run(server.run)
 
 
 COMMANDS = [serve_command]
