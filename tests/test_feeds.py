@@ -482,3 +482,28 @@ def test_use_is_recorded_at_most_hourly(session):
     assert note_use(row, now) and row.last_used_at == now
     assert not note_use(row, now + USE_RECORDED_EVERY - timedelta(seconds=1))
     assert note_use(row, now + USE_RECORDED_EVERY) and row.last_used_at > now
+
+
+def test_moving_a_person_to_another_group_changes_their_feed(client, session):
+    pin_rows(session)
+    token = token_for(session, MEMBER)
+    first = client.get(f"/calendar/{token}.ics")
+    member = session.scalars(sa.select(Person).where(Person.email == MEMBER)).one()
+    member.working_groups = [
+        session.scalars(sa.select(WorkingGroup).where(WorkingGroup.short_name == "M4SD")).one()
+    ]
+    session.commit()
+    second = client.get(
+        f"/calendar/{token}.ics",
+        headers={
+            "If-None-Match": first.headers["ETag"],
+            "If-Modified-Since": first.headers["Last-Modified"],
+        },
+    )
+    assert second.status_code == 200
+    assert any(s.startswith("M4SD") for s in _summaries(second.data))
+    assert not any(s.startswith("WS1 3.4") for s in _summaries(second.data))
+    only_since = client.get(
+        f"/calendar/{token}.ics", headers={"If-Modified-Since": first.headers["Last-Modified"]}
+    )
+    assert only_since.status_code == 200

@@ -496,6 +496,8 @@ def _link_changes_touch_their_owner(session: so.Session, _context: Any, _instanc
     owners: list[Any] = []
     with session.no_autoflush:
         for obj in (*session.new, *session.dirty, *session.deleted):
+            if obj in session.dirty and not session.is_modified(obj):
+                continue  # attributes set to the values they had
             if isinstance(obj, ActivityEntity):
                 owners.append(obj.activity)
             elif isinstance(obj, WorkingGroupEntity):

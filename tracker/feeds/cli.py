@@ -70,7 +70,7 @@ def feed_group() -> None:
 @click.argument("name")
 @with_appcontext
 def create_command(email: str, name: str) -> None:
-    """Make an address NAME (the device, e.g. "phone") for the person with EMAIL."""
+    """Make an address named NAME (its device: "phone") for the person with EMAIL."""
     person = _person(email)
     try:
         row, token = create_token(db.session, person, name)
