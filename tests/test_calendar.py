@@ -55,9 +55,8 @@ def _by_code(session, code):
 
 
 def _event(calendar, session, code):
-    return events(calendar)[
-        f"{_by_code(session, code).kind}-{_by_code(session, code).uid}@workplan-tracker"
-    ]
+    item = _by_code(session, code)
+    return events(calendar)[f"{item.kind}-{item.uid}@workplan-tracker"]
 
 
 def test_all_day_items_are_dates_with_an_exclusive_end(session):

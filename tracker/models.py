@@ -493,11 +493,11 @@ def _link_changes_touch_their_owner(session: so.Session, _context: Any, _instanc
     """Who takes part in an activity (or a group, or who is in a group) is part of it: changing
     that raises its `updated_at` and `version` (the iCalendar SEQUENCE), so feeds, caches and
     concurrent editors see the change like any other."""
+    new, deleted = session.new, session.deleted  # each a fresh set: taken once
+    changed = [obj for obj in session.dirty if session.is_modified(obj)]
     owners: list[Any] = []
     with session.no_autoflush:
-        for obj in (*session.new, *session.dirty, *session.deleted):
-            if obj in session.dirty and not session.is_modified(obj):
-                continue  # attributes set to the values they had
+        for obj in (*new, *changed, *deleted):
             if isinstance(obj, ActivityEntity):
                 owners.append(obj.activity)
             elif isinstance(obj, WorkingGroupEntity):
@@ -507,5 +507,5 @@ def _link_changes_touch_their_owner(session: so.Session, _context: Any, _instanc
                 if links.history.has_changes():
                     owners.append(obj)
     for owner in owners:
-        if owner is not None and owner not in session.new and owner not in session.deleted:
+        if owner is not None and owner not in new and owner not in deleted:
             owner.updated_at = utcnow()

@@ -445,7 +445,8 @@ def validators(
     Every change to what a feed shows raises some `updated_at` (a change of an item's entities
     too, see `tracker.models`), adds or removes a row, or records a deletion; so the counts
     and newest timestamps tell whether anything changed. They are global: a change anywhere
-    makes every feed fetch anew, which is cheap, where missing a change would not be.
+    costs every feed one rebuild, where a per-feed answer would cost a query as large as the
+    feed, and missing a change would leave a calendar wrong.
     """
     state = tuple(session.execute(_state_query()).one())
     moments = [value for value in state if isinstance(value, datetime)]
