@@ -18,6 +18,7 @@ from tests.webtools import activity, milestone, post
 from tracker import mail
 from tracker.auth.models import ApiToken
 from tracker.auth.secrets import create_api_token
+from tracker.feeds.services import create_token
 from tracker.manage.models import ImportUpload
 from tracker.models import Entity, Person, PersonRole, WorkingGroup
 from tracker.reminders.preferences import unsubscribe_token
@@ -250,6 +251,47 @@ CASES = [
         "reminders.resend", "POST", lambda w: f"/reminders/outbox/{w.ids['mail']}/resend", DIRECTORY
     ),
     Case("chat.page", "GET", lambda w: "/chat?q=overdue", READ),
+    Case("feeds.index", "GET", lambda w: "/calendar/", READ),
+    Case("feeds.create", "POST", lambda w: "/calendar/tokens", READ, {"name": "Matrix"}),
+    Case("feeds.rotate", "POST", lambda w: f"/calendar/tokens/{w.ids['feed']}/rotate", OWNER_ONLY),
+    Case("feeds.revoke", "POST", lambda w: f"/calendar/tokens/{w.ids['feed']}/revoke", OWNER_ONLY),
+    Case(
+        "feeds.publish",
+        "POST",
+        lambda w: "/calendar/working-groups/WS1/public",
+        WS1_WORKPLAN,
+        {"public": "1"},
+    ),
+    # a feed's token is its own key: signed in or not, the address works for its holder
+    Case(
+        "feeds.person_calendar", "GET", lambda w: f"/calendar/{w.ids['feed_token']}.ics", EVERYONE
+    ),
+    Case(
+        "feeds.programme_calendar",
+        "GET",
+        lambda w: f"/calendar/{w.ids['feed_token']}/all.ics",
+        EVERYONE,
+    ),
+    Case(
+        "feeds.group_calendar",
+        "GET",
+        lambda w: f"/calendar/{w.ids['feed_token']}/working-groups/WS1.ics",
+        EVERYONE,
+    ),
+    Case(
+        "feeds.entity_calendar",
+        "GET",
+        lambda w: f"/calendar/{w.ids['feed_token']}/entities/ILO.ics",
+        EVERYONE,
+    ),
+    Case(
+        "feeds.public_group_calendar",
+        "GET",
+        lambda w: "/calendar/public/working-groups/WS1.ics",
+        EVERYONE,
+    ),
+    Case("feeds.activity_download", "GET", lambda w: f"/activities/{w.ids['3.4']}.ics", READ),
+    Case("feeds.milestone_download", "GET", lambda w: f"/milestones/{w.ids['37-M3']}.ics", READ),
     Case("chat.answer_json", "GET", lambda w: "/chat/answer?q=overdue", READ),
     Case("ops.healthz", "GET", lambda w: "/healthz", EVERYONE, api=True),
     Case("ops.readyz", "GET", lambda w: "/readyz", EVERYONE, api=True),
@@ -269,6 +311,7 @@ def world(session) -> World:
     message = mail.queue(
         session, kind="test", recipient="ilo@example.org", subject="s", text_body="t"
     )
+    feed, feed_token = create_token(session, people[EMAILS["lead"]], "lead's phone")
     session.commit()
     return World(
         {
@@ -281,6 +324,8 @@ def world(session) -> World:
             "token": session.scalars(sa.select(ApiToken.id)).one(),
             "upload": upload.id,
             "mail": message.id,
+            "feed": feed.id,
+            "feed_token": feed_token,
             "unsubscribe": unsubscribe_token("ilo@example.org"),
         }
     )

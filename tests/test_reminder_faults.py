@@ -177,7 +177,8 @@ def test_two_scans_at_the_same_moment_send_every_reminder_exactly_once(
     logs = [tmp_path / f"run-{n}.log" for n in (1, 2)]
     with runs_held_back(committed_app):
         runs = [start_tracker(["reminders", "run"], env, log) for log in logs]
-        wait_for(lambda: all(log.exists() for log in logs), what="both runs to start")
+        for log in logs:  # both are scanning, and wait for the write lock held here
+            wait_for(lambda log=log: "scanning for" in log.read_text(), what=f"{log.name}")
     codes = [run.wait(60) for run in runs]
     assert codes == [0, 0], [log.read_text() for log in logs]
     first, second = _finished_runs(committed_app)

@@ -308,7 +308,12 @@ def test_one_digest_per_recipient_grouped_with_links_and_calendar(session, rt):
     [attachment] = fields["attachments"]
     calendar = Calendar.from_ical(attachment["content"])
     summaries = sorted(str(e["summary"]) for e in calendar.walk("VEVENT"))
-    assert summaries == ["1 Activity 1", "2 Activity 2", "3 Activity 3", "M1 Kick-off <meeting>"]
+    assert summaries == [
+        "RT 1 due: Activity 1",
+        "RT 2 due: Activity 2",
+        "RT 3 due: Activity 3",
+        "RT: Kick-off <meeting>",
+    ]
 
 
 def test_links_are_the_pages_the_calendar_feed_links_to(session):
@@ -342,7 +347,7 @@ def test_digests_arrive_over_smtp_with_parts_and_attachment(session, rt, app, sm
     assert ics.get_content_type() == "text/calendar"
     assert ics.get_filename() == "reminders-2020-03-24.ics"
     [event] = Calendar.from_ical(ics.get_content()).walk("VEVENT")
-    assert str(event["summary"]) == "1 Activity 1"
+    assert str(event["summary"]) == "RT 1 due: Activity 1"
 
 
 def test_server_down_for_a_while_then_back_every_digest_arrives_once(session, rt, app):

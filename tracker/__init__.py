@@ -45,9 +45,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from bot import chat
     from bot import models as _bot_models  # noqa: F401  (tables for Alembic)
     from bot.slack import routes as slack_routes
-    from tracker import api, auth, main, manage, ops, reminders, web
+    from tracker import api, auth, feeds, main, manage, ops, reminders, web
     from tracker.auth import models as _auth_models  # noqa: F401  (tables for Alembic)
     from tracker.cli import register_commands
+    from tracker.feeds import models as _feeds_models  # noqa: F401  (tables for Alembic)
     from tracker.mail import models as _mail_models  # noqa: F401  (tables for Alembic)
     from tracker.manage import models as _manage_models  # noqa: F401  (tables for Alembic)
     from tracker.ops import request_log
@@ -66,5 +67,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(chat.bp)
     app.register_blueprint(slack_routes.bp)
     csrf.exempt(slack_routes.bp)  # Slack signs its requests; the bolt handler checks them
+    app.register_blueprint(feeds.bp)
     register_commands(app)
     return app

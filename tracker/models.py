@@ -498,3 +498,30 @@ class StatusChange(db.Model):
 @sa.event.listens_for(StatusChange, "before_delete")
 def _history_is_append_only(_mapper: Any, _connection: Any, target: StatusChange) -> None:
     raise ValueError(f"status history is never rewritten (entry {target.id})")
+
+
+#: Collections whose change is a change of the object that holds them.
+_OWNED_LINKS = {Activity: "entity_links", WorkingGroup: "entity_links", Person: "working_groups"}
+
+
+@sa.event.listens_for(so.Session, "before_flush")
+def _link_changes_touch_their_owner(session: so.Session, _context: Any, _instances: Any) -> None:
+    """Who takes part in an activity (or a group, or who is in a group) is part of it: changing
+    that raises its `updated_at` and `version` (the iCalendar SEQUENCE), so feeds, caches and
+    concurrent editors see the change like any other."""
+    new, deleted = session.new, session.deleted  # each a fresh set: taken once
+    changed = [obj for obj in session.dirty if session.is_modified(obj)]
+    owners: list[Any] = []
+    with session.no_autoflush:
+        for obj in (*new, *changed, *deleted):
+            if isinstance(obj, ActivityEntity):
+                owners.append(obj.activity)
+            elif isinstance(obj, WorkingGroupEntity):
+                owners.append(obj.working_group)
+            elif type(obj) in _OWNED_LINKS:
+                links = sa.inspect(obj).attrs[_OWNED_LINKS[type(obj)]]
+                if links.history.has_changes():
+                    owners.append(obj)
+    for owner in owners:
+        if owner is not None and owner not in new and owner not in deleted:
+            owner.updated_at = utcnow()

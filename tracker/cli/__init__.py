@@ -23,8 +23,9 @@ def register_commands(app: Flask) -> None:
     from bot import cli as bot_cli
     from tracker.auth import cli as auth
     from tracker.cli import ops, serve, workplan
+    from tracker.feeds import cli as feeds
     from tracker.reminders import cli as reminders
 
-    for module in (workplan, serve, ops, auth, reminders, bot_cli):
+    for module in (workplan, serve, ops, auth, reminders, feeds, bot_cli):
         for command in module.COMMANDS:
             app.cli.add_command(command)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from gunicorn.app.base import BaseApplication
 
 from tracker import resource_dir
 from tracker.cli.workplan import create_schema, is_empty, run_import, seed_files
+from tracker.extensions import db
 from tracker.ops.request_log import configure_logging
 
 
@@ -63,20 +65,26 @@ def serve_command(host: str, port: int, workers: int, seed: bool, scheduler: boo
         click.echo("empty database: loading the seed workplans")
         run_import(seed_files(resource_dir("seeds")), apply=True)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    db.session.remove()
+    db.engine.dispose()  # no connection crosses the fork
     # one scheduler beside gunicorn, started before the workers fork, never inside them
     child = start_scheduler() if scheduler else None
     click.echo(f"Workplan Tracker on http://{host}:{port}/  (Ctrl+C stops it)")
+    server = _Gunicorn(
+        app,
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "accesslog": "-",
+            "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms [%({x-request-id}o)s]',
+            "preload_app": False,
+        },
+    )
     try:
-        _Gunicorn(
-            app,
-            {
-                "bind": f"{host}:{port}",
-                "workers": workers,
-                "accesslog": "-",
-                "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms [%({x-request-id}o)s]',
-                "preload_app": False,
-            },
-        ).run()
+        # outside this command's app context: inherited by the workers, it would be every
+        # request's, with its `g` (who is signed in) and its database session (a snapshot
+        # that never sees another process's writes)
+        contextvars.Context().run(server.run)
     finally:
         if child is not None:
             stop_scheduler(child)

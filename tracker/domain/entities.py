@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 from dataclasses import dataclass
@@ -152,12 +153,15 @@ def set_entities(
     so that an export reads back to the same entities.
     """
     activity.entities_text = format_entities(pairs) if text is None else text
-    wanted = {entity.id: (entity, role) for entity, role in pairs}
-    for link in list(activity.entity_links):
-        entity_id = link.entity_id if link.entity_id is not None else link.entity.id
-        if entity_id not in wanted:
-            activity.entity_links.remove(link)
-        else:
-            link.role = wanted.pop(entity_id)[1]
-    for entity, role in wanted.values():
-        activity.entity_links.append(ActivityEntity(entity=entity, role=role))
+    session = so.object_session(activity)
+    # loading the links must not flush the edit half-made: one edit, one new version
+    with session.no_autoflush if session is not None else contextlib.nullcontext():
+        wanted = {entity.id: (entity, role) for entity, role in pairs}
+        for link in list(activity.entity_links):
+            entity_id = link.entity_id if link.entity_id is not None else link.entity.id
+            if entity_id not in wanted:
+                activity.entity_links.remove(link)
+            else:
+                link.role = wanted.pop(entity_id)[1]
+        for entity, role in wanted.values():
+            activity.entity_links.append(ActivityEntity(entity=entity, role=role))

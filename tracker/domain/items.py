@@ -3,8 +3,8 @@
 Every front end (pages, API, bot, reminders, feeds) asks `find_items`. An activity is due on
 its planned end; a milestone on its `due_date` (meetings on their first day, deliverables and
 deadlines on their last). Overdue means due before today and neither completed nor cancelled.
-Recurring items expand into their occurrences; as they carry no status per occurrence, a
-recurring item is never overdue.
+Recurring items expand into their occurrences (or, for calendar feeds, stay one series);
+as they carry no status per occurrence, a recurring item is never overdue.
 """
 
 from __future__ import annotations
@@ -32,9 +32,11 @@ from tracker.models import (
     GroupRole,
     Milestone,
     MilestoneKind,
+    Person,
     Status,
     WorkingGroup,
     WorkingGroupEntity,
+    person_working_group,
 )
 from tracker.timeline import Precision, Timeline, format_date, format_span
 
@@ -134,6 +136,12 @@ class ItemFilter:
     #: Limit to these item ids (the feed of one item, the items of one person's entities).
     activity_ids: frozenset[int] | None = None
     milestone_ids: frozenset[int] | None = None
+    #: Only what concerns this person: everything of their working groups, and everything their
+    #: entity takes part in (a person's calendar feed).
+    person_id: int | None = None
+    #: Recurring items once each, as their series (calendar feeds carry an RRULE), instead of
+    #: their occurrences; with a due window, a series is kept if an occurrence is due in it.
+    series: bool = False
 
     @property
     def windowed(self) -> bool:
@@ -275,11 +283,25 @@ def _conditions(
         conditions.append(model.id.in_(ids))
     if entity_id is not None:
         conditions.append(_entity_condition(model, flt, entity_id))
+    if flt.person_id is not None:
+        conditions.append(_person_condition(model, flt, flt.person_id))
     return conditions
 
 
+def _person_condition(
+    model: type[Activity] | type[Milestone], flt: ItemFilter, person_id: int
+) -> sa.ColumnElement[bool]:
+    groups = sa.select(person_working_group.c.working_group_id).where(
+        person_working_group.c.person_id == person_id
+    )
+    entity = sa.select(Person.entity_id).where(Person.id == person_id).scalar_subquery()
+    return sa.or_(model.working_group_id.in_(groups), _entity_condition(model, flt, entity))
+
+
 def _entity_condition(
-    model: type[Activity] | type[Milestone], flt: ItemFilter, entity_id: int
+    model: type[Activity] | type[Milestone],
+    flt: ItemFilter,
+    entity_id: int | sa.ScalarSelect[int | None],
 ) -> sa.ColumnElement[bool]:
     roles = LEADING_ROLES if flt.leading_only else frozenset(EntityRole)
     activities = sa.select(ActivityEntity.activity_id).where(
@@ -316,14 +338,14 @@ def _load_options(model: type[Activity] | type[Milestone]) -> list[so.interfaces
         return [
             so.joinedload(Activity.working_group),
             so.joinedload(Activity.parent).load_only(Activity.code),
-            so.selectinload(Activity.entity_links).joinedload(ActivityEntity.entity),
+            so.subqueryload(Activity.entity_links).joinedload(ActivityEntity.entity),
         ]
     return [
         so.joinedload(Milestone.working_group)
-        .selectinload(WorkingGroup.entity_links)
+        .subqueryload(WorkingGroup.entity_links)
         .joinedload(WorkingGroupEntity.entity),
         so.joinedload(Milestone.activity)
-        .selectinload(Activity.entity_links)
+        .subqueryload(Activity.entity_links)
         .joinedload(ActivityEntity.entity),
     ]
 
@@ -377,11 +399,13 @@ def _recurring(
     outline = sa.select(*_OUTLINE_COLUMNS[model], WorkingGroup.short_name).join(
         WorkingGroup, WorkingGroup.id == model.working_group_id
     )
-    placed = [
-        occurrence
-        for row in session.execute(outline.where(model.recurrence.is_not(None), *base))
-        for occurrence in _occurrences_in(_outline(model, row), flt, today)
-    ]
+    placed: list[Item] = []
+    for row in session.execute(outline.where(model.recurrence.is_not(None), *base)):
+        series = _outline(model, row)
+        found = _occurrences_in(series, flt, today)
+        if flt.series:  # the series itself, when one of its occurrences is in the window
+            found = [series] if found else []
+        placed.extend(found)
     placed.sort(key=_sort_key)
     kept = placed if limit is None else placed[:limit]
     if not kept:
@@ -466,7 +490,7 @@ def _outline(model: type[Activity] | type[Milestone], row: sa.Row[Any]) -> Item:
 
 
 def _with_timing(item: Item, placed: Item) -> Item:
-    """The whole item with the dates of one of its occurrences, as `_occurrence` sets them."""
+    """The whole item with the dates of one of its occurrences, as `occurrence` sets them."""
     return replace(
         item,
         start=placed.start,
@@ -582,7 +606,8 @@ def occurrence_starts(item: Item, after: date, before: date) -> Iterator[date]:
         yield moment.date()
 
 
-def _occurrence(item: Item, start: date) -> Item:
+def occurrence(item: Item, start: date) -> Item:
+    """The occurrence of a recurring item that starts on `start` (see `occurrence_starts`)."""
     if item.kind == "activity":
         # one occurrence is the period the start was written as: "January 2018" recurs as Januaries
         end = _period_end(start, item.start_precision)
@@ -596,8 +621,12 @@ def _occurrence(item: Item, start: date) -> Item:
             occurrence=True,
         )
     assert item.start is not None
-    length = (item.end - item.start) if item.end else timedelta(0)
-    shifted = replace(item, start=start, end=start + length, occurrence=True)
+    end = start + ((item.end - item.start) if item.end else timedelta(0))
+    if item.end is not None and item.end_precision in (Precision.MONTH, Precision.YEAR):
+        # whole periods shift as wholes: "2020" every other year recurs as 2022, not as
+        # 2 January 2022 to 1 January 2023
+        end = _period_end(item.end + relativedelta(start, item.start), item.end_precision)
+    shifted = replace(item, start=start, end=end, occurrence=True)
     return replace(shifted, due=milestone_due(item.milestone_kind, shifted.start, shifted.end))
 
 
@@ -610,7 +639,7 @@ def _occurrences_in(item: Item, flt: ItemFilter, today: date) -> list[Item]:
     if flt.windowed:
         lower = (flt.due_from or item.start) - slack
         upper = flt.due_to or (flt.due_from or today) + relativedelta(years=10)
-        found = [_occurrence(item, s) for s in occurrence_starts(item, lower, upper)]
+        found = [occurrence(item, s) for s in occurrence_starts(item, lower, upper)]
         return [
             o
             for o in found
@@ -619,7 +648,7 @@ def _occurrences_in(item: Item, flt: ItemFilter, today: date) -> list[Item]:
             and (flt.due_to is None or o.due <= flt.due_to)
         ]
     upcoming_ones = (
-        _occurrence(item, s)
+        occurrence(item, s)
         for s in occurrence_starts(item, today - slack, today + relativedelta(years=50))
     )
     nxt = next((o for o in upcoming_ones if o.due is not None and o.due >= today), None)

@@ -1,51 +1,250 @@
-"""iCalendar for items: the one place an `Item` becomes a VEVENT (feeds, downloads, mail)."""
+"""iCalendar for items: the one place an `Item` becomes a VEVENT (feeds, downloads, mail).
+
+What calendar clients need, and why it is done this way:
+
+* All-day items are DATE values with the exclusive DTEND of RFC 5545 3.6.1: a deadline on
+  30 June is DTSTART 20200630, DTEND 20200701.
+* Timed items carry their TZID, and the calendar a VTIMEZONE Outlook can read
+  (`tracker.feeds.timezones`).
+* A recurring item is one VEVENT with an RRULE, not a list of copies. The rule is the item's
+  own, moved to the day its occurrences are due; which occurrences there are is the domain's
+  rule (`tracker.domain.items.occurrence_starts`), and the tests hold the two together.
+* Without a METHOD, DTSTAMP is when the item last changed (RFC 5545 3.8.7.2), so the same data
+  always gives the same bytes: ETags hold, and golden files need no clock.
+* SEQUENCE is the item's `version` less one: it starts at 0 and rises with every change.
+* icalendar folds lines at 75 octets between whole UTF-8 characters, ends them with CRLF and
+  escapes text; the tests check all three.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vDuration, vRecur, vText
 
-from tracker.domain.items import Item
-from tracker.models import CLOSED_STATUSES, Status
+from tracker.domain.items import Item, occurrence, occurrence_starts
+from tracker.feeds.timezones import vtimezone
+from tracker.models import MilestoneKind, Precision, Status
 
 PRODID = "-//Workplan Tracker//workplan-tracker//EN"
+#: How often clients should fetch a feed again (REFRESH-INTERVAL and X-PUBLISHED-TTL).
+REFRESH = timedelta(hours=1)
+#: VTIMEZONEs reach at least this far, for series that go on.
+ZONES_UNTIL = 2037
+#: A series whose rule finds no occurrence this soon after its start is left out.
+FIRST_WITHIN = timedelta(days=3 * 366)
+
+#: Control characters TEXT may not hold (RFC 5545 3.3.11); spreadsheets sometimes carry them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+#: RRULE parts that choose days themselves; a rule with one of them is kept as it is.
+_DAY_PARTS = frozenset({"BYDAY", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYSETPOS"})
 
 
-def item_event(item: Item, base_url: str) -> Event | None:
-    """An all-day event on the item's due date (or its span); None for undated items."""
+@dataclass(frozen=True)
+class EventTimes:
+    """When an event is: DATEs with an exclusive end, or zoned datetimes (end may be open)."""
+
+    start: date | datetime
+    end: date | datetime | None
+    #: The event is the day the item is due, not its span or its meeting time.
+    due_day: bool = False
+    #: The start is the last day of a month that the workplan gave only as a month.
+    month_end: bool = False
+
+
+def text(value: str) -> vText:
+    """A TEXT value: escaped by icalendar, without the control characters it would pass on.
+
+    icalendar escapes only the properties it knows as TEXT; NAME and the X-WR names are
+    TEXT too (RFC 7986, MS-OXCICAL), but left to it they go out unescaped, and a line
+    break in one stops the whole calendar from being written.
+    """
+    return vText(_CONTROL.sub("", value))
+
+
+def event_times(item: Item, *, spans: bool = False) -> EventTimes | None:
+    """Meetings over their days (at their times, if any); deliverables, deadlines and activities
+    on the day they are due; with `spans`, activities over their whole planned span."""
+    if item.kind == "milestone" and item.start_time and item.timezone and item.start:
+        zone = ZoneInfo(item.timezone)
+        start = datetime.combine(item.start, item.start_time, tzinfo=zone)
+        end = (
+            datetime.combine(item.end or item.start, item.end_time, tzinfo=zone)
+            if item.end_time
+            else None
+        )
+        return EventTimes(start, end if end is not None and end > start else None)
+    if item.kind == "milestone" and item.milestone_kind == MilestoneKind.MEETING:
+        if item.start and item.start_precision == Precision.DAY:
+            last = item.end if item.end and item.end_precision == Precision.DAY else item.start
+            return EventTimes(item.start, last + timedelta(days=1))
+    elif item.kind == "activity" and spans and item.start and item.end:
+        return EventTimes(item.start, item.end + timedelta(days=1))
     if item.due is None:
         return None
-    event = Event()
-    suffix = f"-{item.start:%Y%m%d}" if item.occurrence and item.start else ""
-    event.add("uid", f"{item.kind}-{item.uid}{suffix}@workplan-tracker")
-    event.add("summary", f"{item.code} {item.title}")
-    start = item.start if item.kind == "milestone" and item.start else item.due
-    end = item.end if item.kind == "milestone" and item.end else item.due
-    event.add("dtstart", start)
-    event.add("dtend", end + timedelta(days=1))
-    event.add("dtstamp", item.updated_at)
-    event.add("status", "CANCELLED" if item.status == Status.CANCELLED else "CONFIRMED")
+    precision = item.start_precision if item.kind == "activity" else item.end_precision
+    month_end = precision == Precision.MONTH and item.due != item.start
+    return EventTimes(item.due, item.due + timedelta(days=1), due_day=True, month_end=month_end)
+
+
+def summary(item: Item, times: EventTimes) -> str:
+    """What a calendar shows in its grid: the group first, so mixed feeds stay readable."""
+    due = " due" if times.due_day else ""
+    if item.kind == "activity":
+        line = f"{item.working_group} {item.code}{due}: {item.title}"
+    elif item.milestone_kind == MilestoneKind.MEETING:
+        line = f"{item.working_group}: {item.title}"
+    else:
+        line = f"{item.working_group} {item.milestone_kind}{due}: {item.title}"
+    return f"Cancelled: {line}" if item.status == Status.CANCELLED else line
+
+
+def item_url(item: Item, base_url: str) -> str:
     path = "activities" if item.kind == "activity" else "milestones"
-    event.add("url", f"{base_url.rstrip('/')}/{path}/{item.id}")
-    closed = " (closed)" if item.status in CLOSED_STATUSES else ""
-    event.add(
-        "description",
-        f"{item.working_group} · {item.status.label}{closed} · {item.timeline_text or item.when}",
-    )
+    return f"{base_url.rstrip('/')}/{path}/{item.id}"
+
+
+def event_description(item: Item, base_url: str) -> str:
+    """Status, leads and the timeline as the workplan wrote it, then the item's own text."""
+    lines = [
+        f"Status: {item.status.label}",
+        f"Leads: {', '.join(item.leads) or 'none named'}",
+        f"{'Timeline' if item.kind == 'activity' else 'Date'}: {item.timeline_text or item.when}",
+        f"Working group: {item.working_group_name} ({item.working_group})",
+    ]
+    if item.parent_code:
+        lines.append(f"Part of activity {item.parent_code}")
+    if item.description:
+        lines += ["", item.description]
+    lines += ["", item_url(item, base_url)]
+    return "\n".join(lines)
+
+
+def _until(item: Item, rule: vRecur, spans: bool) -> date | datetime | None:
+    """The start of the last occurrence of a series that ends, as UNTIL must give it."""
+    assert item.start is not None
+    bounded_activity = item.kind == "activity" and item.end is not None and not item.ongoing
+    if "COUNT" not in rule and "UNTIL" not in rule and not bounded_activity:
+        return None
+    # a rule with COUNT or UNTIL stops by itself; an activity's stops at its planned end
+    last_day = item.end if bounded_activity and item.end else date.max
+    starts = list(occurrence_starts(item, item.start, last_day))
+    if not starts:
+        return None
+    last = event_times(occurrence(item, starts[-1]), spans=spans)
+    assert last is not None
+    if isinstance(last.start, datetime):
+        return last.start.astimezone(UTC)  # RFC 5545 3.3.10: UTC when DTSTART has a TZID
+    return last.start
+
+
+def recurrence_rule(item: Item, times: EventTimes, *, spans: bool = False) -> vRecur | None:
+    """The item's RRULE, moved from the day its occurrences start to the day the event is on."""
+    if item.recurrence is None or item.start is None or item.occurrence:
+        return None
+    rule = vRecur.from_ical(item.recurrence.removeprefix("RRULE:"))
+    if times.month_end and not _DAY_PARTS & rule.keys():
+        rule["BYMONTHDAY"] = [-1]  # "January" is due on its last day, in every year it recurs
+        if rule["FREQ"] == ["YEARLY"] and "BYMONTH" not in rule:
+            rule["BYMONTH"] = [times.start.month]
+    until = _until(item, rule, spans)
+    if until is not None:
+        rule.pop("COUNT", None)
+        rule["UNTIL"] = [until]
+    return rule
+
+
+def uid(item: Item) -> str:
+    """Stable across exports and edits; an occurrence handed out alone gets its own."""
+    suffix = f"-{item.start:%Y%m%d}" if item.occurrence and item.start else ""
+    return f"{item.kind}-{item.uid}{suffix}@workplan-tracker"
+
+
+def first_occurrence(item: Item) -> Item | None:
+    """A series starts where its first occurrence does: an ongoing activity that recurs has no
+    due date of its own, only its occurrences have."""
+    if item.recurrence is None or item.start is None or item.occurrence:
+        return item
+    first = next(occurrence_starts(item, item.start, item.start + FIRST_WITHIN), None)
+    return occurrence(item, first) if first is not None else None
+
+
+def item_event(item: Item, base_url: str, *, spans: bool = False) -> Event | None:
+    """The VEVENT of an item, a recurring item's series, or one occurrence; None if undated."""
+    first = first_occurrence(item)
+    times = event_times(first, spans=spans) if first is not None else None
+    if times is None:
+        return None
+    changed = item.updated_at.astimezone(UTC)
+    event = Event()
+    event.add("uid", uid(item))
+    event.add("dtstamp", changed)
+    event.add("last-modified", changed)
+    event.add("sequence", max(item.version - 1, 0))
+    event.add("dtstart", times.start)
+    if times.end is not None:
+        event.add("dtend", times.end)
+    rule = recurrence_rule(item, times, spans=spans)
+    if rule is not None:
+        event.add("rrule", rule)
+    event.add("summary", text(summary(item, times)))
+    event.add("description", text(event_description(item, base_url)))
     if item.location:
-        event.add("location", item.location)
+        event.add("location", text(item.location))
+    event.add("status", "CANCELLED" if item.status == Status.CANCELLED else "CONFIRMED")
+    meeting = item.milestone_kind == MilestoneKind.MEETING
+    # deadlines are reminders, not time taken: they leave free/busy free
+    event.add("transp", "OPAQUE" if meeting else "TRANSPARENT")
+    kind = item.milestone_kind.value if item.milestone_kind else item.kind
+    event.add("categories", [kind.capitalize(), item.working_group])
+    event.add("url", item_url(item, base_url))
     return event
 
 
-def build_calendar(items: Iterable[Item], *, name: str, base_url: str) -> bytes:
+def _timezones(events: list[Event]) -> list[tuple[str, int, int]]:
+    """(TZID, first year, last year) of the zoned times the events use."""
+    years: dict[str, list[int]] = {}
+    for event in events:
+        for name in ("dtstart", "dtend"):
+            value = event.get(name)
+            moment = value.dt if value is not None else None
+            if isinstance(moment, datetime) and isinstance(moment.tzinfo, ZoneInfo):
+                years.setdefault(moment.tzinfo.key, []).append(moment.year)
+    return [
+        (tzid, min(found), max(max(found), ZONES_UNTIL)) for tzid, found in sorted(years.items())
+    ]
+
+
+def build_calendar(
+    items: Iterable[Item],
+    *,
+    name: str,
+    base_url: str,
+    spans: bool = False,
+    description: str | None = None,
+) -> bytes:
+    """A whole VCALENDAR: the items' events, the time zones they use, and the feed's name and
+    refresh interval (RFC 7986, plus the X-WR and X-PUBLISHED-TTL names older clients read)."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", name)
-    for item in items:
-        event = item_event(item, base_url)
-        if event is not None:
-            calendar.add_component(event)
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("name", text(name))
+    calendar.add("x-wr-calname", text(name))
+    if description:
+        calendar.add("description", text(description))
+        calendar.add("x-wr-caldesc", text(description))
+    # RFC 7986 requires the VALUE parameter here; icalendar's `refresh_interval` leaves it out
+    calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", vDuration(REFRESH))
+    events = [e for e in (item_event(i, base_url, spans=spans) for i in items) if e is not None]
+    for tzid, first, last in _timezones(events):
+        calendar.add_component(vtimezone(tzid, first, last))
+    for event in events:
+        calendar.add_component(event)
     return calendar.to_ical()

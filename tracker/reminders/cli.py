@@ -52,6 +52,7 @@ def reminders_group() -> None:
 @with_appcontext
 def run_command(dry_run: bool) -> None:
     """Run one scan and send its digests now (digest hours are not waited for)."""
+    click.echo(f"scanning for reminders due as of {today().isoformat()}", err=True)
     report = run_scan(db.session, today(), trigger="manual", dry_run=dry_run, hold=False)
     for digest in report.digests:
         click.echo(f"{digest.recipient.email}: {len(digest.reminders)} reminder(s)")

@@ -1,0 +1,331 @@
+"""Feed addresses, the page that hands them out, and single-item downloads."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.http import http_date
+
+from tracker.auth import current_person, login_required
+from tracker.clock import today
+from tracker.domain.entities import EntityDirectory, UnknownName, resolve_working_group
+from tracker.domain.items import ItemFilter, find_items
+from tracker.domain.permissions import can_edit_workplan, can_read
+from tracker.extensions import db
+from tracker.feeds import bp
+from tracker.feeds.calendar import build_calendar
+from tracker.feeds.models import FeedToken
+from tracker.feeds.services import (
+    Feed,
+    FeedOptionError,
+    FeedOptions,
+    TokenError,
+    Validators,
+    create_token,
+    entity_feed,
+    feed_path,
+    feed_url,
+    find_token,
+    group_feed,
+    note_use,
+    person_feed,
+    programme_feed,
+    render,
+    revoke_token,
+    rotate_token,
+    tokens_of,
+    validators,
+    webcal,
+)
+from tracker.models import Person, WorkingGroup, utcnow
+
+CALENDAR_TYPE = "text/calendar; charset=utf-8"
+#: Where the page finds a token it may show once, after it was made or rotated.
+FRESH_TOKEN = "feeds.fresh_token"
+
+
+def _plain(message: str, status: int) -> Response:
+    return Response(message + "\n", status=status, content_type="text/plain; charset=utf-8")
+
+
+def _reader(token: str) -> Person:
+    """The person a token belongs to; 404 for a token that is unknown, rotated or revoked."""
+    row = find_token(db.session, token)
+    if row is None or not can_read(row.person):
+        abort(_plain("No such calendar feed.", 404))
+    if note_use(row, utcnow()):
+        try:
+            db.session.commit()
+        except sa.exc.OperationalError as exc:  # SQLite busy: the feed matters, the note not
+            db.session.rollback()
+            current_app.logger.warning("feed token %s: use not recorded: %s", row.id, exc)
+    return row.person
+
+
+def _not_modified(found: Validators) -> bool:
+    """RFC 9110 13.2.2: If-None-Match decides when present; otherwise If-Modified-Since,
+    unless it cannot be read or lies in the future."""
+    if request.if_none_match:
+        return request.if_none_match.contains_weak(found.etag)
+    since = request.if_modified_since
+    if since is None or since > utcnow():
+        return False
+    return found.last_modified.replace(microsecond=0) <= since
+
+
+def _serve(make: Callable[[FeedOptions], Feed], *, public: bool = False) -> Response:
+    """The feed as text/calendar whatever the client accepts, or 304 if it has it already."""
+    try:
+        feed = make(FeedOptions.from_query(request.args.to_dict(flat=False)))
+        feed.options.check_names(db.session)
+    except (FeedOptionError, UnknownName) as exc:
+        return _plain(str(exc), 400)
+    config = current_app.config
+    now = today()
+    found = validators(
+        db.session, feed, base_url=config["BASE_URL"], today=now, zone=config["TIMEZONE"]
+    )
+    headers = {
+        "ETag": f'"{found.etag}"',
+        "Last-Modified": http_date(found.last_modified),
+        # a private address is a secret: no shared cache may keep it
+        "Cache-Control": "public, no-cache" if public else "private, no-cache",
+    }
+    if _not_modified(found):
+        return Response(status=304, headers=headers)
+    body = render(db.session, feed, base_url=config["BASE_URL"], today=now)
+    return Response(body, headers=headers, content_type=CALENDAR_TYPE)
+
+
+def _group(name: str) -> WorkingGroup:
+    try:
+        return resolve_working_group(db.session, name)
+    except UnknownName as exc:
+        abort(_plain(str(exc), 404))
+
+
+# --- feeds ----------------------------------------------------------------------------------
+
+
+@bp.get("/calendar/<token>.ics")
+def person_calendar(token: str) -> Response:
+    """Everything of the person's working groups and everything their entity takes part in."""
+    person = _reader(token)
+    return _serve(lambda options: person_feed(person, options))
+
+
+@bp.get("/calendar/<token>/all.ics")
+def programme_calendar(token: str) -> Response:
+    _reader(token)
+    return _serve(programme_feed)
+
+
+@bp.get("/calendar/<token>/working-groups/<path:name>.ics")
+def group_calendar(token: str, name: str) -> Response:
+    _reader(token)
+    group = _group(name)
+    return _serve(lambda options: group_feed(group, options))
+
+
+@bp.get("/calendar/<token>/entities/<path:name>.ics")
+def entity_calendar(token: str, name: str) -> Response:
+    _reader(token)
+    entity = EntityDirectory.load(db.session).find(name)
+    if entity is None:
+        return _plain(f"No entity {name!r}.", 404)
+    return _serve(lambda options: entity_feed(entity, options))
+
+
+@bp.get("/calendar/public/working-groups/<path:name>.ics")
+def public_group_calendar(name: str) -> Response:
+    """Without a token: the same 404 for a private group as for none, naming no other."""
+    try:
+        group = resolve_working_group(db.session, name)
+    except UnknownName:
+        group = None
+    if group is None or not group.feed_public:
+        return _plain("No such calendar feed.", 404)
+    return _serve(lambda options: group_feed(group, options), public=True)
+
+
+# --- single items ---------------------------------------------------------------------------
+
+
+def _download(flt: ItemFilter) -> Response:
+    found = find_items(db.session, flt, today()).items
+    if not found:
+        abort(404)
+    item = found[0]
+    body = build_calendar(
+        found, name=f"{item.working_group} {item.code}", base_url=current_app.config["BASE_URL"]
+    )
+    if b"BEGIN:VEVENT" not in body:
+        return _plain(f"{item.working_group} {item.code} has no date to put in a calendar.", 404)
+    filename = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{item.working_group}-{item.code}").strip("-")
+    return Response(
+        body,
+        content_type=CALENDAR_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{filename}.ics"'},
+    )
+
+
+@bp.get("/activities/<int:item_id>.ics")
+@login_required
+def activity_download(item_id: int) -> Response:
+    return _download(
+        ItemFilter(kinds=frozenset({"activity"}), activity_ids=frozenset({item_id}), series=True)
+    )
+
+
+@bp.get("/milestones/<int:item_id>.ics")
+@login_required
+def milestone_download(item_id: int) -> Response:
+    return _download(
+        ItemFilter(kinds=frozenset({"milestone"}), milestone_ids=frozenset({item_id}), series=True)
+    )
+
+
+# --- the page -------------------------------------------------------------------------------
+
+
+def _addresses(person: Person, token: str, options: FeedOptions) -> list[dict[str, str]]:
+    """Every feed address a fresh token opens for its owner, as the page lists them."""
+    base = current_app.config["BASE_URL"]
+    found: list[tuple[str, str, FeedOptions | None]] = [
+        ("Everything of your working groups and your entity", feed_path(token), None)
+    ]
+    found += [
+        (f"{g.short_name}: {g.name}", feed_path(token, "working-groups", g.short_name), None)
+        for g in person.working_groups
+    ]
+    if person.entity is not None:
+        found.append(
+            (
+                f"Everything {person.entity.acronym} takes part in",
+                feed_path(token, "entities", person.entity.acronym),
+                None,
+            )
+        )
+    if options.query():
+        found.append((f"This list: {options.label()}", feed_path(token, "all"), options))
+    return [
+        {"label": label, "https": (url := feed_url(base, path, opts)), "webcal": webcal(url)}
+        for label, path, opts in found
+    ]
+
+
+def _back(query: str = "") -> Any:
+    return redirect(url_for("feeds.index") + (f"?{query}" if query else ""))
+
+
+@bp.get("/calendar/")
+@login_required
+def index() -> str:
+    person = current_person()
+    assert person is not None
+    try:
+        options = FeedOptions.from_query(request.args.to_dict(flat=False))
+    except FeedOptionError as exc:
+        flash(f"The list's filters could not be carried over: {exc}", "error")
+        options = FeedOptions()
+    fresh = session.pop(FRESH_TOKEN, None)
+    tokens = tokens_of(db.session, person)
+    fresh_row = next((t for t in tokens if fresh and t.id == fresh["id"]), None)
+    groups = db.session.scalars(sa.select(WorkingGroup).order_by(WorkingGroup.short_name)).all()
+    base = current_app.config["BASE_URL"]
+    public = [
+        {
+            "group": group,
+            "https": (url := feed_url(base, feed_path(None, name=group.short_name))),
+            "webcal": webcal(url),
+        }
+        for group in groups
+        if group.feed_public
+    ]
+    return render_template(
+        "feeds/index.html",
+        person=person,
+        tokens=tokens,
+        fresh=fresh_row,
+        addresses=_addresses(person, fresh["token"], options) if fresh_row and fresh else [],
+        options=options,
+        query=request.query_string.decode(),
+        public=public,
+        coordinated=[g for g in groups if can_edit_workplan(person, g)],
+    )
+
+
+def _own_token(token_id: int) -> FeedToken:
+    row = db.session.get(FeedToken, token_id)
+    if row is None:
+        abort(404)
+    person = current_person()
+    if person is None or row.person_id != person.id:
+        abort(403)  # only its owner manages a device's address, as with API tokens
+    return row
+
+
+@bp.post("/calendar/tokens")
+@login_required
+def create() -> Any:
+    person = current_person()
+    assert person is not None
+    query = request.form.get("query", "")
+    try:
+        row, token = create_token(db.session, person, request.form.get("name", ""))
+    except TokenError as exc:
+        flash(str(exc), "error")
+        return _back(query)
+    db.session.commit()
+    session[FRESH_TOKEN] = {"id": row.id, "token": token}
+    flash(f"New address for {row.name!r}: copy it now, it is shown only this once.", "success")
+    return _back(query)
+
+
+@bp.post("/calendar/tokens/<int:token_id>/rotate")
+@login_required
+def rotate(token_id: int) -> Any:
+    row = _own_token(token_id)
+    token = rotate_token(row)
+    db.session.commit()
+    session[FRESH_TOKEN] = {"id": row.id, "token": token}
+    flash(f"{row.name!r} has a new address; the old one no longer works.", "success")
+    return _back(request.form.get("query", ""))
+
+
+@bp.post("/calendar/tokens/<int:token_id>/revoke")
+@login_required
+def revoke(token_id: int) -> Any:
+    row = _own_token(token_id)
+    name = row.name
+    revoke_token(db.session, row)
+    db.session.commit()
+    flash(f"The address {name!r} no longer works.", "success")
+    return _back(request.form.get("query", ""))
+
+
+@bp.post("/calendar/working-groups/<path:name>/public")
+@login_required
+def publish(name: str) -> Any:
+    group = _group(name)
+    if not can_edit_workplan(current_person(), group):
+        abort(403)
+    group.feed_public = request.form.get("public") == "1"
+    db.session.commit()
+    state = "public: anyone with its address can read it" if group.feed_public else "private"
+    flash(f"The {group.short_name} feed is {state}.", "success")
+    return _back()
