@@ -15,9 +15,10 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from bot.links import item_url, list_url
+from bot.links import list_url
 from bot.understand import Intent, Query, Vocabulary, understand, word_set
 from tracker.domain.items import Item, ItemFilter, find_items
+from tracker.links import item_url
 from tracker.models import Person, Precision, StatusChange
 
 #: Items an answer lists before it links to the full list.
@@ -62,7 +63,7 @@ class Answer:
     def text(self) -> str:
         lines = [self.heading, *self.details]
         if self.single:
-            lines.append(f"Link: {item_url(self.base_url, self.items[0])}")
+            lines.append(f"Link: {item_url(self.items[0], self.base_url)}")
         else:
             lines += [f"• {item_line(item, self.today)}" for item in self.items]
         if self.more_url:
@@ -87,7 +88,7 @@ def item_json(item: Item, base_url: str) -> dict[str, Any]:
         "due": item.due.isoformat() if item.due else None,
         "status": item.status.value,
         "leads": list(item.leads),
-        "url": item_url(base_url, item),
+        "url": item_url(item, base_url),
     }
 
 

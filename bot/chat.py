@@ -10,11 +10,11 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 
 from bot.answer import Answer, answer, examples, item_facts, item_label, short_title
-from bot.links import item_url
 from bot.understand import Vocabulary
 from tracker.auth import current_person, login_required
 from tracker.clock import today
 from tracker.extensions import db
+from tracker.links import item_url
 
 bp = Blueprint("chat", __name__, url_prefix="/chat")
 

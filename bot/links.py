@@ -1,5 +1,5 @@
-"""Links in answers. Both open the chat page, which any signed-in person can read: an item's
-link asks for its status, the full list asks the question again without the cut."""
+"""Links in answers: an item's page, and the full list, which asks the question again on the
+chat page without the cut."""
 
 from __future__ import annotations
 
@@ -17,10 +17,6 @@ def chat_url(base_url: str, question: str, *, everything: bool = False) -> str:
 
 def item_question(item: Item) -> str:
     return f"status of {item.code} in {item.working_group}"
-
-
-def item_url(base_url: str, item: Item) -> str:
-    return chat_url(base_url, item_question(item))
 
 
 def list_url(base_url: str, question: str) -> str:

@@ -2,6 +2,7 @@
 show them (the command line, the chat page; Slack has its own tests)."""
 
 import json
+import re
 from datetime import date
 
 import sqlalchemy as sa
@@ -12,7 +13,7 @@ from tests.test_bot_understanding import PHRASINGS
 from tracker.demo import generate
 from tracker.domain.items import overdue, upcoming
 from tracker.domain.status import Actor, update_progress
-from tracker.models import LEADING_ROLES, Activity, Person, Status, WorkingGroup
+from tracker.models import LEADING_ROLES, Activity, Milestone, Person, Status, WorkingGroup
 
 BASE = "http://tracker.test"
 ITEM_KEYS = {"kind", "code", "title", "working_group", "due", "status", "leads", "url"}
@@ -35,7 +36,7 @@ def test_every_phrasing_gets_an_answer_in_the_promised_shape(session):
         for item in data["items"]:
             assert set(item) == ITEM_KEYS, question
             assert item["due"] is None or date.fromisoformat(item["due"])
-            assert item["url"].startswith(f"{BASE}/chat?q=status+of+"), question
+            assert re.fullmatch(rf"{BASE}/(activities|milestones)/\d+", item["url"]), question
 
 
 def test_due_this_month_lists_the_top_items_and_links_to_the_rest(session):
@@ -125,7 +126,7 @@ def test_status_of_an_item_by_code(session):
         "When: September 2019 – ongoing",
         "Led by: IFAD",
         "Working group: Thematic workstream 1 (WS1)",
-        "Link: http://tracker.test/chat?q=status+of+3.2+in+WS1",
+        f"Link: http://tracker.test/activities/{reply.items[0].id}",
     ]
 
 
@@ -257,7 +258,10 @@ def test_tracker_ask_prints_the_answer(runner):
     assert result.output.startswith("6 items due this month (January 2020):\n")
 
 
-def test_tracker_ask_json(runner):
+def test_tracker_ask_json(runner, session):
+    milestone_id = session.scalars(
+        sa.select(Milestone.id).where(Milestone.code == "IFMS-2020")
+    ).one()
     result = runner.invoke(args=["ask", "when is the next IFMS", "--json", "--today", "2021-06-01"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
@@ -272,7 +276,7 @@ def test_tracker_ask_json(runner):
         "due": "2022-01-20",
         "status": "not_reported",
         "leads": ["IOM"],
-        "url": "http://tracker.test/chat?q=status+of+IFMS-2020+in+EGMS",
+        "url": f"http://tracker.test/milestones/{milestone_id}",
     }
 
 
@@ -290,7 +294,9 @@ def test_chat_page_answers_in_the_page(client, auth):
     assert 'href="http://tracker.test/chat?q=what%27s+due+this+month&amp;all=1"' in page
     assert '<a href="/chat?q=when+is+the+next+IFMS">when is the next IFMS</a>' in page
     full = client.get("/chat?q=what%27s+due+this+month&all=1").get_data(as_text=True)
-    assert full.count('<li><a href="http://tracker.test/chat?q=status+of+') == 6
+    assert (
+        len(re.findall(r'<li><a href="http://tracker.test/(activities|milestones)/\d+"', full)) == 6
+    )
 
 
 def test_chat_page_partial_and_json(client, auth):

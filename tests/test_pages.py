@@ -272,3 +272,17 @@ def test_phone_layout_and_accessibility_basics(client, auth):
     # every form control has a label
     for control_id in re.findall(r'<(?:input|select|textarea)[^>]*\sid="([^"]+)"', page):
         assert f'for="{control_id}"' in page, control_id
+
+
+def test_item_pages_offer_their_calendar_file_and_the_nav_every_feature(client, auth, session):
+    auth.sign_in_as("member@example.org")
+    item = activity(session, "WS1", "3.4")
+    page = client.get(f"/activities/{item.id}").get_data(as_text=True)
+    assert f'href="/activities/{item.id}.ics"' in page
+    for target in ("/chat", "/calendar/", "/items", "/timeline", "/reminders/preferences"):
+        assert f'href="{target}"' in page
+    ifms = milestone(session, "EGMS", "IFMS-2020")
+    page = client.get(f"/milestones/{ifms.id}").get_data(as_text=True)
+    assert f'href="/milestones/{ifms.id}.ics"' in page
+    download = client.get(f"/milestones/{ifms.id}.ics")
+    assert download.status_code == 200 and b"BEGIN:VEVENT" in download.data

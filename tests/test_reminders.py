@@ -17,6 +17,7 @@ from tracker.demo import generate
 from tracker.domain.entities import set_entities
 from tracker.domain.items import ItemFilter, apply_timeline, find_items
 from tracker.feeds.calendar import item_event
+from tracker.links import item_url
 from tracker.mail.models import MessageStatus, OutboxMessage
 from tracker.models import (
     Activity,
@@ -32,7 +33,7 @@ from tracker.models import (
     WorkingGroupEntity,
     code_sort_key,
 )
-from tracker.reminders.digest import compose, item_url
+from tracker.reminders.digest import compose
 from tracker.reminders.models import ReminderClaim, ReminderOptOut, ReminderRun
 from tracker.reminders.scan import (
     already_covered,

@@ -7,8 +7,9 @@ from datetime import date
 from typing import Any
 
 from bot.answer import Answer, item_facts, item_label, short_title
-from bot.links import chat_url, item_url, list_url
+from bot.links import chat_url, list_url
 from tracker.domain.items import Item, ItemPage
+from tracker.links import item_url
 from tracker.models import Status
 from tracker.timeline import format_date
 
@@ -74,7 +75,7 @@ def status_menu(item: Item) -> Block:
 
 
 def item_section(item: Item, base_url: str, today: date, *, menu: bool = False) -> Block:
-    link = f"*<{item_url(base_url, item)}|{escape(item_label(item))}>*"
+    link = f"*<{item_url(item, base_url)}|{escape(item_label(item))}>*"
     facts = escape(" · ".join(item_facts(item, today)))
     block = _section(f"{link} {escape(short_title(item.title))}\n{facts}")
     if menu:
@@ -88,7 +89,7 @@ def answer_blocks(reply: Answer) -> list[Block]:
         blocks.append(_section("\n".join(escape(line) for line in reply.details)))
     if reply.single:
         item = reply.items[0]
-        blocks.append(_context(f"<{item_url(reply.base_url, item)}|Open in the tracker>"))
+        blocks.append(_context(f"<{item_url(item, reply.base_url)}|Open in the tracker>"))
         blocks.append(status_buttons(item))
     else:
         blocks += [item_section(item, reply.base_url, reply.today) for item in reply.items]

@@ -28,6 +28,7 @@ from icalendar import Calendar, Event, vDuration, vRecur, vText
 
 from tracker.domain.items import Item, occurrence, occurrence_starts
 from tracker.feeds.timezones import vtimezone
+from tracker.links import item_url
 from tracker.models import MilestoneKind, Precision, Status
 
 PRODID = "-//Workplan Tracker//workplan-tracker//EN"
@@ -102,11 +103,6 @@ def summary(item: Item, times: EventTimes) -> str:
     else:
         line = f"{item.working_group} {item.milestone_kind}{due}: {item.title}"
     return f"Cancelled: {line}" if item.status == Status.CANCELLED else line
-
-
-def item_url(item: Item, base_url: str) -> str:
-    path = "activities" if item.kind == "activity" else "milestones"
-    return f"{base_url.rstrip('/')}/{path}/{item.id}"
 
 
 def event_description(item: Item, base_url: str) -> str:

@@ -11,6 +11,7 @@ from flask import current_app, render_template
 
 from tracker.domain.items import Item
 from tracker.feeds.calendar import build_calendar
+from tracker.links import item_url
 from tracker.reminders.preferences import external_url, unsubscribe_token
 from tracker.reminders.scan import Digest, Reminder
 
@@ -41,13 +42,6 @@ def how_soon(due: date, today: date) -> str:
     if days > 1:
         return f"due in {days} days"
     return "1 day overdue" if days == -1 else f"{-days} days overdue"
-
-
-def item_url(item: Item, base_url: str) -> str:
-    """The item's page, the address its calendar event carries (a test keeps them equal);
-    built here because building an event per link costs more than the rest of the digest."""
-    path = "activities" if item.kind == "activity" else "milestones"
-    return f"{base_url.rstrip('/')}/{path}/{item.id}"
 
 
 @dataclass(frozen=True)
