@@ -1,14 +1,15 @@
-"""`count_by_status` and `recent_changes`: the dashboard's numbers agree with the lists."""
+"""`dashboard_counts` and `recent_changes`: the dashboard's numbers agree with the lists."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from tests.conftest import TEST_TODAY
 from tests.webtools import activity
-from tracker.domain.items import ItemFilter, count_by_status, find_items
+from tracker.domain.items import UPCOMING_DAYS, ItemFilter, dashboard_counts, find_items
 from tracker.domain.status import Actor, recent_changes, update_progress
 from tracker.models import Person, Status
 
@@ -24,16 +25,32 @@ FILTERS = [
 ]
 
 
+def per_group(items) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for item in items:
+        found[item.working_group] = found.get(item.working_group, 0) + 1
+    return found
+
+
 @pytest.mark.parametrize("flt", FILTERS)
 def test_counts_agree_with_find_items(session, flt):
-    counts = count_by_status(session, flt, TEST_TODAY)
+    counts = dashboard_counts(session, flt, TEST_TODAY)
     found = find_items(session, flt, TEST_TODAY)
     expected: dict[str, dict[Status, int]] = {}
     for item in found.items:
-        per_group = expected.setdefault(item.working_group, dict.fromkeys(Status, 0))
-        per_group[item.status] += 1
-    assert counts == expected
-    assert sum(sum(c.values()) for c in counts.values()) == found.total
+        per_status = expected.setdefault(item.working_group, dict.fromkeys(Status, 0))
+        per_status[item.status] += 1
+    assert counts.by_status == expected
+    assert sum(sum(c.values()) for c in counts.by_status.values()) == found.total
+    if flt.windowed:
+        return
+    late = find_items(session, replace(flt, overdue=True), TEST_TODAY).items
+    soon_filter = replace(
+        flt, due_from=TEST_TODAY, open_only=True, due_to=TEST_TODAY + timedelta(days=UPCOMING_DAYS)
+    )
+    soon = find_items(session, soon_filter, TEST_TODAY).items
+    assert {g: n for g, n in counts.overdue.items() if n} == per_group(late)
+    assert {g: n for g, n in counts.due_soon.items() if n} == per_group(soon)
 
 
 def test_recent_changes_leave_out_creation_and_filter_by_group(session):

@@ -103,8 +103,8 @@ def test_upgrade_keeps_every_row_of_a_database_filled_at_the_previous_revision(e
             model.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(model))
             for model in (Activity, StatusChange, WorkingGroup)
         }
+        db.session.remove()  # as an operator would: no transaction open during the upgrade
         upgrade(directory=str(MIGRATIONS_DIR))
-        db.session.remove()
         after = {
             model.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(model))
             for model in (Activity, StatusChange, WorkingGroup)

@@ -175,11 +175,17 @@ def test_two_scans_at_the_same_moment_send_every_reminder_exactly_once(
     assert len(expected) > 10
     env = tracker_env(committed_app, tmp_path)
     logs = [tmp_path / f"run-{n}.log" for n in (1, 2)]
-    with runs_held_back(committed_app):
-        runs = [start_tracker(["reminders", "run"], env, log) for log in logs]
-        for log in logs:  # both are scanning, and wait for the write lock held here
-            wait_for(lambda log=log: "scanning for" in log.read_text(), what=f"{log.name}")
-    codes = [run.wait(60) for run in runs]
+    runs = []
+    try:
+        with runs_held_back(committed_app):
+            runs = [start_tracker(["reminders", "run"], env, log) for log in logs]
+            for log in logs:  # both are scanning, and wait for the write lock held here
+                wait_for(lambda log=log: "scanning for" in log.read_text(), what=f"{log.name}")
+        codes = [run.wait(60) for run in runs]
+    finally:
+        for run in runs:
+            run.kill()
+            run.wait()
     assert codes == [0, 0], [log.read_text() for log in logs]
     first, second = _finished_runs(committed_app)
     assert second.started_at < first.finished_at  # they did scan at the same time

@@ -278,7 +278,7 @@ class Activity(PlannedTimelineMixin, TimestampMixin, db.Model):
     __table_args__ = (
         sa.UniqueConstraint("working_group_id", "code"),
         # covers "due between", "overdue" and their counts without reading the rows
-        sa.Index("ix_activity_due", "planned_end", "status", "recurrence"),
+        sa.Index("ix_activity_due", "planned_end", "status", "recurrence", "working_group_id"),
         # the few recurring items, whose occurrences every query places
         sa.Index("ix_activity_recurring", "id", **RECURRING_ONLY),
     )
@@ -360,7 +360,8 @@ class Milestone(TimestampMixin, db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("working_group_id", "code"),
-        sa.Index("ix_milestone_due", "due_date", "status", "recurrence"),
+        # as for activities: the counts per group and status read the index alone
+        sa.Index("ix_milestone_due", "due_date", "status", "recurrence", "working_group_id"),
         sa.Index("ix_milestone_recurring", "id", **RECURRING_ONLY),
     )
 

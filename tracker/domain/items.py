@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 import functools
 import heapq
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
@@ -28,6 +28,7 @@ from tracker.models import (
     LEADING_ROLES,
     Activity,
     ActivityEntity,
+    Entity,
     EntityRole,
     GroupRole,
     Milestone,
@@ -161,64 +162,92 @@ def find_items(
 ) -> ItemPage:
     """Items matching `flt`, soonest due first (undated last), with how many match in all.
 
-    The query count does not depend on the amount of data: one query per kind for the rows,
-    one per kind for the total when `limit` cuts, plus the eager loads of their entities.
+    The query count does not depend on the amount of data: the small tables (groups, entities)
+    once, then per kind one query for the rows, one for their entities, one for the total when
+    `limit` cuts, and two for recurring items. Rows are read as plain rows, not ORM objects:
+    a feed or a reminder scan reads tens of thousands of them.
     """
     wg_id, entity_id = _resolve_names(session, flt)
+    lookups = _Lookups.load(session)
     pages: list[list[Item]] = []
     total = 0
-    if "activity" in flt.kinds:
-        items, count = _find(session, Activity, flt, today, wg_id, entity_id, limit)
-        pages.append(items)
-        total += count
-    if "milestone" in flt.kinds:
-        items, count = _find(session, Milestone, flt, today, wg_id, entity_id, limit)
-        pages.append(items)
-        total += count
+    for kind, model in (("activity", Activity), ("milestone", Milestone)):
+        if kind in flt.kinds:
+            items, count = _find(session, model, flt, today, wg_id, entity_id, limit, lookups)
+            pages.append(items)
+            total += count
     merged = list(heapq.merge(*pages, key=_sort_key))
     return ItemPage(merged[:limit] if limit is not None else merged, total, flt)
 
 
-def count_by_status(
-    session: so.Session, flt: ItemFilter, today: date
-) -> dict[str, dict[Status, int]]:
-    """How many items match `flt`, per working group and status, counted in the database.
+@dataclass
+class DashboardCounts:
+    """What a dashboard tallies, per working group (short name)."""
 
-    Without a due window a recurring item counts once, with its one status; with a window,
-    once per occurrence due in it (as `find_items` lists them).
+    #: Items matching the filter per status; a recurring item once, or once per occurrence
+    #: in the filter's window if it has one.
+    by_status: dict[str, dict[Status, int]]
+    #: Of those (without a window), how many are overdue, and how many open ones are due in
+    #: the next `UPCOMING_DAYS` days, occurrences of recurring items included.
+    overdue: dict[str, int]
+    due_soon: dict[str, int]
+
+
+def dashboard_counts(
+    session: so.Session, flt: ItemFilter, today: date, soon_days: int = UPCOMING_DAYS
+) -> DashboardCounts:
+    """The dashboard's tallies, counted in the database in one pass over each table.
+
+    They agree with `find_items`: by status with `flt`, overdue with `flt` and `overdue`, due
+    soon with `flt` and the next `soon_days` days of open items.
     """
     wg_id, entity_id = _resolve_names(session, flt)
-    counts: dict[str, dict[Status, int]] = {}
+    short_names = dict(session.execute(sa.select(WorkingGroup.id, WorkingGroup.short_name)).all())
+    counts = DashboardCounts({}, {}, {})
+    soon = replace(flt, due_from=today, due_to=today + timedelta(days=soon_days), open_only=True)
 
-    def add(group: str, status: Status, count: int) -> None:
-        per_group = counts.setdefault(group, dict.fromkeys(Status, 0))
+    def add(group: str, status: Status, count: int, late: int = 0, due_soon: int = 0) -> None:
+        per_group = counts.by_status.setdefault(group, dict.fromkeys(Status, 0))
         per_group[status] += count
+        counts.overdue[group] = counts.overdue.get(group, 0) + late
+        counts.due_soon[group] = counts.due_soon.get(group, 0) + due_soon
 
     for kind, model in (("activity", Activity), ("milestone", Milestone)):
         if kind not in flt.kinds:
             continue
         base = _conditions(model, flt, wg_id, entity_id)
-        once = [*base, *_window_conditions(model, flt, today)]
-        if flt.windowed:
-            once.append(model.recurrence.is_(None))
-        rows = session.execute(
-            sa.select(WorkingGroup.short_name, model.status, sa.func.count())
-            .join(model.working_group)
+        window = _window_conditions(model, flt, today)
+        once = [*base, *window, *([model.recurrence.is_(None)] if flt.windowed else [])]
+        once_and_open = sa.and_(model.recurrence.is_(None), model.status.not_in(CLOSED_STATUSES))
+        due = _due_column(model)
+        rows = session.execute(  # grouped by id, not name: the due index alone answers it
+            sa.select(
+                model.working_group_id,
+                model.status,
+                sa.func.count(),
+                _tally(once_and_open, due < today),
+                _tally(once_and_open, due >= soon.due_from, due <= soon.due_to),
+            )
             .where(*once)
-            .group_by(WorkingGroup.short_name, model.status)
+            .group_by(model.working_group_id, model.status)
         )
-        for group, status, count in rows:
-            add(group, status, count)
-        if flt.windowed and not flt.overdue:  # a recurring item is never overdue
-            recurring = session.scalars(
-                sa.select(model)
-                .where(*base, model.recurrence.is_not(None))
-                .options(*_load_options(model))
-            ).unique()
-            for row in recurring:
-                for occurrence in _occurrences_in(_item(row), flt, today):
-                    add(occurrence.working_group, occurrence.status, 1)
+        for group_id, status, count, late, due_soon in rows:
+            add(short_names[group_id], status, count, late or 0, due_soon or 0)
+        if flt.overdue:  # a recurring item is never overdue
+            continue
+        for series in _outlines(session, model, base):
+            group = series.working_group
+            if flt.windowed:
+                for found in _occurrences_in(series, flt, today):
+                    add(group, found.status, 1)
+            if series.is_open:
+                add(group, series.status, 0, due_soon=len(_occurrences_in(series, soon, today)))
     return counts
+
+
+def _tally(*conditions: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
+    """How many rows of a group meet all `conditions`."""
+    return sa.func.sum(sa.case((sa.and_(*conditions), 1), else_=0))
 
 
 def _resolve_names(session: so.Session, flt: ItemFilter) -> tuple[int | None, int | None]:
@@ -333,20 +362,138 @@ def _window_conditions(
     return conditions
 
 
-def _load_options(model: type[Activity] | type[Milestone]) -> list[so.interfaces.LoaderOption]:
+#: Up to this many ids go into an IN list; more, and the row query itself is the IN subquery.
+_IN_LIST_MAX = 900
+
+_PARENT = so.aliased(Activity)
+
+_ROW_COLUMNS: dict[type[Activity] | type[Milestone], tuple[Any, ...]] = {
+    Activity: (
+        Activity.id,
+        Activity.uid,
+        Activity.code,
+        Activity.title,
+        Activity.description,
+        Activity.working_group_id,
+        Activity.status,
+        Activity.planned_start,
+        Activity.planned_end,
+        Activity.planned_start_precision,
+        Activity.planned_end_precision,
+        Activity.ongoing,
+        Activity.timeline_text,
+        Activity.recurrence,
+        Activity.version,
+        Activity.updated_at,
+        _PARENT.code.label("parent_code"),
+    ),
+    Milestone: (
+        Milestone.id,
+        Milestone.uid,
+        Milestone.code,
+        Milestone.title,
+        Milestone.description,
+        Milestone.working_group_id,
+        Milestone.activity_id,
+        Milestone.kind,
+        Milestone.status,
+        Milestone.start_date,
+        Milestone.end_date,
+        Milestone.start_precision,
+        Milestone.end_precision,
+        Milestone.due_date,
+        Milestone.date_text,
+        Milestone.recurrence,
+        Milestone.version,
+        Milestone.updated_at,
+        Milestone.location,
+        Milestone.start_time,
+        Milestone.end_time,
+        Milestone.timezone,
+        _PARENT.code.label("parent_code"),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class _Lookups:
+    """The small tables every item refers to, read once per query."""
+
+    #: working group id -> (short name, name)
+    groups: dict[int, tuple[str, str]]
+    acronyms: dict[int, str]
+    #: working group id -> its entities as a milestone of the group takes them
+    group_entities: dict[int, tuple[tuple[str, EntityRole], ...]]
+
+    @classmethod
+    def load(cls, session: so.Session) -> _Lookups:
+        groups = {
+            r.id: (r.short_name, r.name)
+            for r in session.execute(
+                sa.select(WorkingGroup.id, WorkingGroup.short_name, WorkingGroup.name)
+            )
+        }
+        acronyms: dict[int, str] = dict(session.execute(sa.select(Entity.id, Entity.acronym)).all())  # type: ignore[arg-type]
+        pairs: dict[int, list[tuple[str, EntityRole]]] = {}
+        for group_id, entity_id, role in session.execute(
+            sa.select(
+                WorkingGroupEntity.working_group_id,
+                WorkingGroupEntity.entity_id,
+                WorkingGroupEntity.role,
+            )
+        ):
+            as_item_role = EntityRole.LEAD if role == GroupRole.LEAD else EntityRole.MEMBER
+            pairs.setdefault(group_id, []).append((acronyms[entity_id], as_item_role))
+        return cls(groups, acronyms, {g: tuple(sorted(p)) for g, p in pairs.items()})
+
+
+def _rows(
+    session: so.Session,
+    model: type[Activity] | type[Milestone],
+    where: list[sa.ColumnElement[bool]],
+    lookups: _Lookups,
+    *,
+    order: list[Any] | None = None,
+    limit: int | None = None,
+) -> list[Item]:
+    """Items for the rows matching `where`, in `order`, with their entities (two queries)."""
+    parent_id = Activity.parent_id if model is Activity else Milestone.activity_id
+    query = (
+        sa.select(*_ROW_COLUMNS[model])
+        .outerjoin(_PARENT, _PARENT.id == parent_id)
+        .where(*where)
+        .order_by(*(order or []))
+        .limit(limit)
+    )
+    rows = session.execute(query).all()
+    activity_ids = (
+        [r.id for r in rows]
+        if model is Activity
+        else [r.activity_id for r in rows if r.activity_id is not None]
+    )
+    if len(activity_ids) <= _IN_LIST_MAX:
+        linked: Any = activity_ids
+    else:  # the same rows' ids as a subquery: no bound parameter per row
+        linked = sa.select(parent_id if model is Milestone else Activity.id).where(*where)
+    entities: dict[int, list[tuple[str, EntityRole]]] = {}
+    if activity_ids:
+        for activity_id, entity_id, role in session.execute(
+            sa.select(
+                ActivityEntity.activity_id, ActivityEntity.entity_id, ActivityEntity.role
+            ).where(ActivityEntity.activity_id.in_(linked))
+        ):
+            entities.setdefault(activity_id, []).append((lookups.acronyms[entity_id], role))
     if model is Activity:
-        return [
-            so.joinedload(Activity.working_group),
-            so.joinedload(Activity.parent).load_only(Activity.code),
-            so.subqueryload(Activity.entity_links).joinedload(ActivityEntity.entity),
-        ]
+        return [_activity_item(r, lookups, sorted(entities.get(r.id, ()))) for r in rows]
     return [
-        so.joinedload(Milestone.working_group)
-        .subqueryload(WorkingGroup.entity_links)
-        .joinedload(WorkingGroupEntity.entity),
-        so.joinedload(Milestone.activity)
-        .subqueryload(Activity.entity_links)
-        .joinedload(ActivityEntity.entity),
+        _milestone_item(
+            r,
+            lookups,
+            tuple(sorted(entities.get(r.activity_id, ())))
+            if r.activity_id is not None
+            else lookups.group_entities.get(r.working_group_id, ()),
+        )
+        for r in rows
     ]
 
 
@@ -358,6 +505,7 @@ def _find(
     wg_id: int | None,
     entity_id: int | None,
     limit: int | None,
+    lookups: _Lookups,
 ) -> tuple[list[Item], int]:
     base = _conditions(model, flt, wg_id, entity_id)
     due = _due_column(model)
@@ -365,20 +513,18 @@ def _find(
     once = [model.recurrence.is_(None), *_window_conditions(model, flt, today), *base]
     # NULLS LAST lets the engines walk the due index in order and stop at the limit; with a
     # text search, which may match nothing, a scan and a sort cost less than that walk
-    order = [due.asc().nulls_last(), model.working_group_id]
+    order: list[Any] = [due.asc().nulls_last(), model.working_group_id]
     order.append(model.sort_key if model is Activity else model.code)
     if flt.text:
         order.insert(0, due.is_(None))
-    query = sa.select(model).where(*once).options(*_load_options(model)).order_by(*order)
-    query = query.limit(limit)
-    items = [_item(row) for row in session.scalars(query).unique()]
+    items = _rows(session, model, once, lookups, order=order, limit=limit)
     count = len(items)
     if limit is not None and count >= limit:
         count = session.scalar(sa.select(sa.func.count()).select_from(model).where(*once)) or 0
 
     if flt.overdue:  # a recurring item is never overdue
         return items, count
-    occurrences, occurrence_count = _recurring(session, model, base, flt, today, limit)
+    occurrences, occurrence_count = _recurring(session, model, base, flt, today, limit, lookups)
     merged = list(heapq.merge(items, occurrences, key=_sort_key))
     return (merged[:limit] if limit is not None else merged), count + occurrence_count
 
@@ -390,18 +536,15 @@ def _recurring(
     flt: ItemFilter,
     today: date,
     limit: int | None,
+    lookups: _Lookups,
 ) -> tuple[list[Item], int]:
     """The occurrences of recurring items, soonest first (the first `limit`), and how many.
 
     Occurrences are placed from a few columns of every recurring row; only the rows whose
-    occurrences are kept are then loaded whole, as loading them all cost more than the rest.
+    occurrences are kept are then loaded whole.
     """
-    outline = sa.select(*_OUTLINE_COLUMNS[model], WorkingGroup.short_name).join(
-        WorkingGroup, WorkingGroup.id == model.working_group_id
-    )
     placed: list[Item] = []
-    for row in session.execute(outline.where(model.recurrence.is_not(None), *base)):
-        series = _outline(model, row)
+    for series in _outlines(session, model, base):
         found = _occurrences_in(series, flt, today)
         if flt.series:  # the series itself, when one of its occurrences is in the window
             found = [series] if found else []
@@ -410,10 +553,8 @@ def _recurring(
     kept = placed if limit is None else placed[:limit]
     if not kept:
         return [], len(placed)
-    rows = session.scalars(
-        sa.select(model).where(model.id.in_({o.id for o in kept})).options(*_load_options(model))
-    ).unique()
-    whole = {row.id: _item(row) for row in rows}
+    wanted = [model.id.in_({o.id for o in kept})]
+    whole = {item.id: item for item in _rows(session, model, wanted, lookups)}
     return [_with_timing(whole[o.id], o) for o in kept], len(placed)
 
 
@@ -421,6 +562,7 @@ _OUTLINE_COLUMNS: dict[type[Activity] | type[Milestone], tuple[sa.ColumnElement[
     Activity: (
         Activity.id,
         Activity.code,
+        Activity.status,
         Activity.recurrence,
         Activity.planned_start,
         Activity.planned_end,
@@ -431,6 +573,7 @@ _OUTLINE_COLUMNS: dict[type[Activity] | type[Milestone], tuple[sa.ColumnElement[
     Milestone: (
         Milestone.id,
         Milestone.code,
+        Milestone.status,
         Milestone.recurrence,
         Milestone.start_date,
         Milestone.end_date,
@@ -442,6 +585,18 @@ _OUTLINE_COLUMNS: dict[type[Activity] | type[Milestone], tuple[sa.ColumnElement[
 }
 
 
+def _outlines(
+    session: so.Session, model: type[Activity] | type[Milestone], base: list[sa.ColumnElement[bool]]
+) -> list[Item]:
+    """The recurring items matching `base`, each with only what places its occurrences."""
+    query = (
+        sa.select(*_OUTLINE_COLUMNS[model], WorkingGroup.short_name)
+        .join(WorkingGroup, WorkingGroup.id == model.working_group_id)
+        .where(model.recurrence.is_not(None), *base)
+    )
+    return [_outline(model, row) for row in session.execute(query)]
+
+
 def _outline(model: type[Activity] | type[Milestone], row: sa.Row[Any]) -> Item:
     """A recurring item with only what places its occurrences; the rest stays blank."""
     blank: dict[str, Any] = {
@@ -449,7 +604,6 @@ def _outline(model: type[Activity] | type[Milestone], row: sa.Row[Any]) -> Item:
         "title": "",
         "description": "",
         "working_group_name": "",
-        "status": Status.NOT_REPORTED,
         "timeline_text": "",
         "leads": (),
         "entities": (),
@@ -462,6 +616,7 @@ def _outline(model: type[Activity] | type[Milestone], row: sa.Row[Any]) -> Item:
             kind="activity",
             id=row.id,
             code=row.code,
+            status=row.status,
             working_group=row.short_name,
             due=row.planned_end,
             start=row.planned_start,
@@ -476,6 +631,7 @@ def _outline(model: type[Activity] | type[Milestone], row: sa.Row[Any]) -> Item:
         kind="milestone",
         id=row.id,
         code=row.code,
+        status=row.status,
         working_group=row.short_name,
         due=row.due_date,
         start=row.start_date,
@@ -502,75 +658,69 @@ def _with_timing(item: Item, placed: Item) -> Item:
     )
 
 
-def _item(row: Activity | Milestone) -> Item:
-    if isinstance(row, Activity):
-        links = row.entity_links
-        return Item(
-            kind="activity",
-            id=row.id,
-            uid=row.uid,
-            code=row.code,
-            title=row.title,
-            description=row.description,
-            working_group=row.working_group.short_name,
-            working_group_name=row.working_group.name,
-            status=row.status,
-            due=row.planned_end,
-            start=row.planned_start,
-            end=row.planned_end,
-            start_precision=row.planned_start_precision,
-            end_precision=row.planned_end_precision,
-            ongoing=row.ongoing,
-            timeline_text=row.timeline_text,
-            leads=tuple(
-                sorted(link.entity.acronym for link in links if link.role in LEADING_ROLES)
-            ),
-            entities=tuple(sorted((link.entity.acronym, link.role) for link in links)),
-            parent_code=row.parent.code if row.parent else None,
-            recurrence=row.recurrence,
-            version=row.version,
-            updated_at=row.updated_at,
-        )
-    entity_pairs: Iterable[tuple[str, EntityRole]]
-    if row.activity is not None:
-        entity_pairs = ((link.entity.acronym, link.role) for link in row.activity.entity_links)
-    else:
-        entity_pairs = (
-            (
-                link.entity.acronym,
-                EntityRole.LEAD if link.role == GroupRole.LEAD else EntityRole.MEMBER,
-            )
-            for link in row.working_group.entity_links
-        )
-    entities = tuple(sorted(entity_pairs))
+def _activity_item(
+    r: sa.Row[Any], lookups: _Lookups, entities: list[tuple[str, EntityRole]]
+) -> Item:
+    short_name, name = lookups.groups[r.working_group_id]
+    return Item(
+        kind="activity",
+        id=r.id,
+        uid=r.uid,
+        code=r.code,
+        title=r.title,
+        description=r.description,
+        working_group=short_name,
+        working_group_name=name,
+        status=r.status,
+        due=r.planned_end,
+        start=r.planned_start,
+        end=r.planned_end,
+        start_precision=r.planned_start_precision,
+        end_precision=r.planned_end_precision,
+        ongoing=r.ongoing,
+        timeline_text=r.timeline_text,
+        leads=tuple(sorted(a for a, role in entities if role in LEADING_ROLES)),
+        entities=tuple(entities),
+        parent_code=r.parent_code,
+        recurrence=r.recurrence,
+        version=r.version,
+        updated_at=r.updated_at,
+    )
+
+
+def _milestone_item(
+    r: sa.Row[Any], lookups: _Lookups, entities: tuple[tuple[str, EntityRole], ...]
+) -> Item:
+    """A milestone is led by its activity's leads, or else by its working group's."""
+    short_name, name = lookups.groups[r.working_group_id]
     return Item(
         kind="milestone",
-        id=row.id,
-        uid=row.uid,
-        code=row.code,
-        title=row.title,
-        description=row.description,
-        working_group=row.working_group.short_name,
-        working_group_name=row.working_group.name,
-        status=row.status,
-        due=row.due_date,
-        start=row.start_date,
-        end=row.end_date,
-        start_precision=row.start_precision,
-        end_precision=row.end_precision,
+        id=r.id,
+        uid=r.uid,
+        code=r.code,
+        title=r.title,
+        description=r.description,
+        working_group=short_name,
+        working_group_name=name,
+        status=r.status,
+        due=r.due_date,
+        start=r.start_date,
+        end=r.end_date,
+        start_precision=r.start_precision,
+        end_precision=r.end_precision,
         ongoing=False,
-        timeline_text=row.date_text,
+        timeline_text=r.date_text,
         leads=tuple(acronym for acronym, role in entities if role in LEADING_ROLES),
         entities=entities,
-        parent_code=row.activity.code if row.activity else None,
-        recurrence=row.recurrence,
-        version=row.version,
-        updated_at=row.updated_at,
-        milestone_kind=row.kind,
-        location=row.location,
-        start_time=row.start_time,
-        end_time=row.end_time,
-        timezone=row.timezone,
+        parent_code=r.parent_code,
+        recurrence=r.recurrence,
+        version=r.version,
+        updated_at=r.updated_at,
+        milestone_kind=r.kind,
+        location=r.location,
+        start_time=r.start_time,
+        end_time=r.end_time,
+        timezone=r.timezone,
     )
 
 

@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from tracker.auth import current_person, login_required
 from tracker.clock import today
 from tracker.domain.entities import UnknownName
-from tracker.domain.items import UPCOMING_DAYS, ItemFilter, count_by_status, find_items
+from tracker.domain.items import UPCOMING_DAYS, ItemFilter, dashboard_counts, find_items
 from tracker.domain.permissions import can_update_progress, require
 from tracker.domain.status import Actor, EditConflict, recent_changes, update_progress
 from tracker.extensions import db
@@ -48,7 +48,8 @@ def _dashboard(group: WorkingGroup | None) -> dict[str, object]:
     flt = ItemFilter(working_group=group.short_name if group else None)
     late = replace(flt, overdue=True)
     soon = replace(flt, due_from=now, due_to=now + timedelta(days=UPCOMING_DAYS), open_only=True)
-    counts = count_by_status(db.session, flt, now)
+    tallies = dashboard_counts(db.session, flt, now)
+    counts = tallies.by_status
     totals = dict.fromkeys(Status, 0)
     for per_group in counts.values():
         for status, count in per_group.items():
@@ -71,15 +72,11 @@ def _dashboard(group: WorkingGroup | None) -> dict[str, object]:
         "upcoming": find_items(db.session, soon, now, limit=SECTION_SIZE),
         "changes": recent_changes(db.session, limit=SECTION_SIZE, working_group=group),
         "mine": mine,
-        "late_by_group": _sums(count_by_status(db.session, late, now)),
-        "soon_by_group": _sums(count_by_status(db.session, soon, now)),
+        "late_by_group": tallies.overdue,
+        "soon_by_group": tallies.due_soon,
         "upcoming_days": UPCOMING_DAYS,
         "today": now,
     }
-
-
-def _sums(counts: dict[str, dict[Status, int]]) -> dict[str, int]:
-    return {group: sum(per_status.values()) for group, per_status in counts.items()}
 
 
 @bp.route("/")
