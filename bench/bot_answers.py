@@ -1,40 +1,24 @@
 """How long the bot takes to answer, on a 10,000-activity programme (issue 6: p95 < 100 ms).
 
-A throwaway database gets the seed workplans and a synthetic programme (`tracker.demo.generate`,
-what `tracker demo-data` adds: by default 10,000 activities and 50,000 milestones), then a mixed
-set of questions is asked round after round, each answer timed end to end: understanding, the
-domain queries, the reply's text and its Slack blocks, in a fresh session as a request has.
+A mixed set of questions is asked round after round on the benchmark programme (the seeds and
+`tracker demo-data`: 10,000 activities and 50,000 milestones), each answer timed end to end:
+understanding, the domain queries, the reply's text and its Slack blocks, in a fresh session
+as a request has. Part of `bench/run`; alone:
 
-    .venv/bin/python bench/bot_answers.py                 # SQLite, in a temporary folder
-    .venv/bin/python bench/bot_answers.py --database-url postgresql://postgres@127.0.0.1:5432/postgres
-
-With a PostgreSQL URL a database is created on that server and dropped afterwards.
+    .venv/bin/python -m bench.bot_answers [--backend sqlite|postgresql] [--rounds 5]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date
-from pathlib import Path
+from typing import Any
 
-import sqlalchemy as sa
-
+from bench.common import BASE_URL, TODAY, Size, app_for, percentile, prepared_database
 from bot.answer import answer
 from bot.slack.blocks import answer_blocks
-from tracker import create_app, resource_dir
-from tracker.cli.workplan import create_schema
-from tracker.config import normalize_database_url
-from tracker.demo import generate
-from tracker.exchange import import_files
 from tracker.extensions import db
-
-TODAY = date(2024, 1, 10)
 
 #: A mix of what people ask: windows, overdue, entities, groups, single items, help, nonsense.
 QUESTIONS = [
@@ -65,77 +49,49 @@ QUESTIONS = [
 ]
 
 
-@contextmanager
-def throwaway_database(server_url: str | None) -> Iterator[str]:
-    if not server_url:
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite:///{Path(folder) / 'bench.db'}"
-        return
-    server = sa.make_url(normalize_database_url(server_url))
-    name = f"tracker_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+def measure(url: str, rounds: int = 5) -> dict[str, Any]:
+    """p50/p95/max answer time over every question, `rounds` times each."""
+    app = app_for(url)
+    timings: dict[str, list[float]] = {q: [] for q in QUESTIONS}
+    with app.app_context():
+        for question in QUESTIONS:  # warm up: first connection, caches
+            answer(db.session, question, TODAY, base_url=BASE_URL)
+            db.session.remove()
+        for _ in range(rounds):
+            for question in QUESTIONS:
+                began = time.perf_counter()
+                reply = answer(db.session, question, TODAY, base_url=BASE_URL)
+                answer_blocks(reply)
+                timings[question].append((time.perf_counter() - began) * 1000)
+                db.session.remove()
+        db.engine.dispose()
+    every = [ms for values in timings.values() for ms in values]
+    return {
+        "answers": len(every),
+        "p50_ms": percentile(every, 0.5),
+        "p95_ms": percentile(every, 0.95),
+        "max_ms": max(every),
+        "slowest": sorted(
+            ((q, statistics.median(v)) for q, v in timings.items()), key=lambda p: -p[1]
+        )[:3],
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", help="a PostgreSQL server URL (default: SQLite)")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--activities", type=int, default=10_000)
     parser.add_argument("--milestones", type=int, default=50_000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-
-    with throwaway_database(args.database_url) as url:
-        app = create_app(
-            {"SQLALCHEMY_DATABASE_URI": url, "TODAY": TODAY, "BASE_URL": "http://tracker.test"}
-        )
-        with app.app_context():
-            started = time.perf_counter()
-            create_schema()
-            seeds = resource_dir("seeds")
-            files = sorted(seeds.glob("*.toml")) + sorted(seeds.glob("*.csv"))
-            import_files(db.session, files, TODAY)
-            generate(db.session, activities=args.activities, milestones=args.milestones)
-            db.session.commit()
-            db.session.execute(sa.text("ANALYZE"))
-            db.session.commit()
-            print(
-                f"{db.engine.dialect.name}: {args.activities:,} activities and "
-                f"{args.milestones:,} milestones generated in {time.perf_counter() - started:.1f} s"
-            )
-            timings: dict[str, list[float]] = {q: [] for q in QUESTIONS}
-            for question in QUESTIONS:  # warm up: first connection, caches
-                answer(db.session, question, TODAY, base_url="http://tracker.test")
-                db.session.remove()
-            for _ in range(args.rounds):
-                for question in QUESTIONS:
-                    began = time.perf_counter()
-                    reply = answer(db.session, question, TODAY, base_url="http://tracker.test")
-                    answer_blocks(reply)
-                    timings[question].append((time.perf_counter() - began) * 1000)
-                    db.session.remove()
-            db.engine.dispose()
-
-    every = [ms for values in timings.values() for ms in values]
-    print(f"{'question':48} {'median':>8} {'max':>8}")
-    for question, values in timings.items():
-        print(f"{question:48} {statistics.median(values):7.1f}  {max(values):7.1f}")
+    url = prepared_database(args.backend, Size(args.activities, args.milestones))
+    result = measure(url, args.rounds)
     print(
-        f"all {len(every)} answers: p50 {percentile(every, 0.5):.1f} ms, "
-        f"p95 {percentile(every, 0.95):.1f} ms, max {max(every):.1f} ms (target: p95 < 100 ms)"
+        f"{result['answers']} answers: p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f}"
+        f" ms, max {result['max_ms']:.1f} ms (target: p95 < 100 ms)"
     )
+    for question, median in result["slowest"]:
+        print(f"  slowest: {question!r}, median {median:.1f} ms")
 
 
 if __name__ == "__main__":

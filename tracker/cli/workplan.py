@@ -356,6 +356,8 @@ def demo_data_command(activities: int, milestones: int, groups: int, seed: int) 
             progress=bar.update,
         )
     db.session.commit()
+    db.session.execute(sa.text("ANALYZE"))  # the planner's statistics, for the new sizes
+    db.session.commit()
     click.echo(f"added {activities} activities and {milestones} milestones in {groups} groups")
 
 

@@ -476,13 +476,13 @@ def _rows(
     else:  # the same rows' ids as a subquery: no bound parameter per row
         linked = sa.select(parent_id if model is Milestone else Activity.id).where(*where)
     entities: dict[int, list[tuple[str, EntityRole]]] = {}
-    if activity_ids:
-        for activity_id, entity_id, role in session.execute(
-            sa.select(
-                ActivityEntity.activity_id, ActivityEntity.entity_id, ActivityEntity.role
-            ).where(ActivityEntity.activity_id.in_(linked))
-        ):
-            entities.setdefault(activity_id, []).append((lookups.acronyms[entity_id], role))
+    # asked even for no rows: a query count that depends on the data would hide an N+1
+    for activity_id, entity_id, role in session.execute(
+        sa.select(ActivityEntity.activity_id, ActivityEntity.entity_id, ActivityEntity.role).where(
+            ActivityEntity.activity_id.in_(linked)
+        )
+    ):
+        entities.setdefault(activity_id, []).append((lookups.acronyms[entity_id], role))
     if model is Activity:
         return [_activity_item(r, lookups, sorted(entities.get(r.id, ()))) for r in rows]
     return [
@@ -519,7 +519,7 @@ def _find(
         order.insert(0, due.is_(None))
     items = _rows(session, model, once, lookups, order=order, limit=limit)
     count = len(items)
-    if limit is not None and count >= limit:
+    if limit is not None:  # counted whether or not the page is full: the same queries always
         count = session.scalar(sa.select(sa.func.count()).select_from(model).where(*once)) or 0
 
     if flt.overdue:  # a recurring item is never overdue
@@ -551,9 +551,7 @@ def _recurring(
         placed.extend(found)
     placed.sort(key=_sort_key)
     kept = placed if limit is None else placed[:limit]
-    if not kept:
-        return [], len(placed)
-    wanted = [model.id.in_({o.id for o in kept})]
+    wanted = [model.id.in_({o.id for o in kept})]  # also for none: the same queries always
     whole = {item.id: item for item in _rows(session, model, wanted, lookups)}
     return [_with_timing(whole[o.id], o) for o in kept], len(placed)
 

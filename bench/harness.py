@@ -1,0 +1,145 @@
+"""`bench/run`: every benchmark of issue 7 in one command, as JSON and as a table.
+
+For each backend it prepares two programmes (the large one: 10,000 activities and 50,000
+milestones; a small one, a tenth of it, for query counts) and measures:
+
+* web: pages, API and feeds under load from wrk against `tracker serve`, next to the floor;
+* bot: the answer time of a mixed set of questions;
+* query counts of pages, feeds, answers and the reminder scan, on both sizes (they must match);
+* memory: the web workers' peak RSS.
+
+Results go to bench/out/results.json and bench/out/results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from bench import bot_answers, web_load
+from bench.common import OUT, TODAY, Size, app_for, counting_queries, prepared_database
+from bot.answer import answer
+from tracker.auth.secrets import create_api_token
+from tracker.extensions import db
+from tracker.models import Activity, Person
+
+LARGE = Size(10_000, 50_000)
+SMALL = Size(5_000, 25_000)
+
+PAGES = {
+    "dashboard": "/",
+    "filtered list": "/items?working_group=D2020-03&status=in_progress",
+    "timeline, one group": "/timeline?working_group=D2020-01",
+    "API list": "/api/v1/items?due=30",
+}
+QUESTIONS = ["what's due this month", "what does ILO lead", "overdue", "when is the next IFMS"]
+
+
+def query_counts(url: str) -> dict[str, int]:
+    """SQL statements per page, answer and scan (the activity page: the newest activity)."""
+    from tracker.reminders.scan import plan
+
+    app = app_for(url, WTF_CSRF_ENABLED=False)
+    client = app.test_client()
+    counts: dict[str, int] = {}
+    with app.app_context():
+        person = db.session.scalars(
+            sa.select(Person).where(Person.email == "coordinator@example.org")
+        ).one()
+        newest = db.session.scalars(sa.select(sa.func.max(Activity.id))).one()
+        token = create_api_token(db.session, person, "query counts")
+        db.session.commit()
+        with client.session_transaction() as cookie:
+            cookie["person_id"] = person.id
+        pages = {**PAGES, "activity page": f"/activities/{newest}"}
+        api = {"Authorization": f"Bearer {token}"}
+        for name, path in pages.items():
+            client.get(path, headers=api)  # warm: the first request loads more
+            with counting_queries(db.engine) as counter:
+                assert client.get(path, headers=api).status_code == 200, path
+            counts[f"page: {name}"] = len(counter.statements)
+        for question in QUESTIONS:
+            with counting_queries(db.engine) as counter:
+                answer(db.session, question, TODAY, base_url="http://tracker.bench")
+            counts[f"answer: {question}"] = len(counter.statements)
+            db.session.remove()
+        with counting_queries(db.engine) as counter:
+            plan(db.session, TODAY)
+        counts["reminder scan (plan)"] = len(counter.statements)
+        db.engine.dispose()
+    return counts
+
+
+def run_backend(backend: str, seconds: int, fresh: bool) -> dict[str, Any]:
+    print(f"== {backend}")
+    large = prepared_database(backend, LARGE, fresh)
+    small = prepared_database(backend, SMALL, fresh)
+    result: dict[str, Any] = {}
+    print("- web under load")
+    result["web"] = web_load.measure(large, seconds)
+    print("- bot answers")
+    result["bot"] = bot_answers.measure(large)
+    print("- query counts")
+    result["queries"] = {"small": query_counts(small), "large": query_counts(large)}
+    return result
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = ["| backend | measure | figure | target |", "| --- | --- | --- | --- |"]
+    for backend, result in results["backends"].items():
+        web = result["web"]["endpoints"]
+        floor = web["floor: /healthz"]
+        for name, figures in web.items():
+            target = "floor" if figures is floor else "p95 < 100 ms"
+            if "304" in name:
+                target = ">= 80% of the floor's req/s"
+            lines.append(
+                f"| {backend} | {name} | {figures['rps']:.0f} req/s ({figures['of_floor']:.0%} of"
+                f" floor), p50 {figures['p50_ms']:.1f} ms, p95 {figures['p95_ms']:.1f} ms,"
+                f" {figures['failed']} failed | {target} |"
+            )
+        bot = result["bot"]
+        lines.append(
+            f"| {backend} | bot, {bot['answers']} answers | p50 {bot['p50_ms']:.1f} ms, p95"
+            f" {bot['p95_ms']:.1f} ms | p95 < 100 ms |"
+        )
+        peak = max(result["web"]["worker_peak_rss_mb"].values())
+        lines.append(f"| {backend} | web worker peak RSS | {peak:.0f} MB | < 150 MB |")
+        small, large = result["queries"]["small"], result["queries"]["large"]
+        for name in large:
+            same = "same" if small[name] == large[name] else "GROWS"
+            lines.append(
+                f"| {backend} | queries, {name} | {small[name]} at {SMALL.label}, "
+                f"{large[name]} at {LARGE.label} ({same}) | constant |"
+            )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", action="append", choices=("sqlite", "postgresql"))
+    parser.add_argument("--seconds", type=int, default=10, help="wrk run per endpoint")
+    parser.add_argument("--fresh", action="store_true", help="regenerate the programmes")
+    args = parser.parse_args()
+    backends = args.backend or ["sqlite", "postgresql"]
+    results: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {subprocess.getoutput('nproc')} cores, "
+        f"Python {platform.python_version()}",
+        "backends": {b: run_backend(b, args.seconds, args.fresh) for b in backends},
+    }
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    rendered = table(results)
+    (OUT / "results.md").write_text(rendered + "\n")
+    print(rendered)
+
+
+if __name__ == "__main__":
+    main()
