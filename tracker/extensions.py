@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import has_request_context, request
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -76,6 +78,26 @@ def begin_write(session: so.Session | so.scoped_session[so.Session]) -> None:
     plain = session() if isinstance(session, so.scoped_session) else session
     if not plain.in_transaction():
         plain.connection(execution_options={WRITE_TRANSACTION: True})
+
+
+#: Methods that only read (RFC 9110 9.2.1); requests with any other begin as writers.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def commit_in_passing(session: so.Session | so.scoped_session[so.Session], what: str) -> None:
+    """Commit a small write that a request makes in passing (a token's "last used").
+
+    A writing request keeps it in its own transaction, begun as the writer. In a reading one it
+    is committed now; on SQLite such a transaction cannot always become the writer (another
+    connection committed meanwhile), and then the note is dropped, never the request.
+    """
+    if has_request_context() and request.method not in SAFE_METHODS:
+        return
+    try:
+        session.commit()
+    except sa.exc.OperationalError as exc:
+        session.rollback()
+        logging.getLogger(__name__).warning("%s not recorded: %s", what, exc)
 
 
 @sa.event.listens_for(sa.engine.Engine, "begin")

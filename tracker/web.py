@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from tracker.auth import current_person
 from tracker.domain import permissions
 from tracker.domain.permissions import PermissionDenied
+from tracker.extensions import SAFE_METHODS, begin_write, db
 from tracker.models import MilestoneKind, PersonRole, Status
 from tracker.timeline import format_date
 
@@ -55,6 +56,13 @@ def init_app(app: Flask) -> None:
         the signed-in person and the CSRF token must be read anew for each request."""
         g.pop("person", None)
         g.pop("csrf_token", None)
+
+    @app.before_request
+    def writers_begin_as_writers() -> None:
+        """A request that may write takes SQLite's write lock before its first read, so that
+        concurrent writers queue (busy timeout) instead of failing halfway; see `begin_write`."""
+        if request.method not in SAFE_METHODS:
+            begin_write(db.session)
 
     @app.after_request
     def security_headers(response: Any) -> Any:

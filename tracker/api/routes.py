@@ -21,7 +21,7 @@ from tracker.domain.entities import UnknownName
 from tracker.domain.items import Item, ItemFilter, find_items
 from tracker.domain.permissions import PermissionDenied, can_read, can_update_progress, require
 from tracker.domain.status import Actor, EditConflict, update_progress
-from tracker.extensions import db
+from tracker.extensions import commit_in_passing, db
 from tracker.main.filters import ListQuery
 from tracker.models import Activity, Milestone, Status, StatusChange
 from tracker.web import error_response
@@ -57,7 +57,7 @@ def authenticate() -> ResponseReturnValue | None:
     person = person_for_token(db.session, token.strip()) if scheme.lower() == "bearer" else None
     if person is None:
         abort(401)
-    db.session.commit()  # the token's "last used"
+    commit_in_passing(db.session, "the API token's last use")
     g.person = person
     return None
 

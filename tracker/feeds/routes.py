@@ -25,7 +25,7 @@ from tracker.clock import today
 from tracker.domain.entities import EntityDirectory, UnknownName, resolve_working_group
 from tracker.domain.items import ItemFilter, find_items
 from tracker.domain.permissions import can_edit_workplan, can_read
-from tracker.extensions import db
+from tracker.extensions import commit_in_passing, db
 from tracker.feeds import bp
 from tracker.feeds.calendar import build_calendar
 from tracker.feeds.models import FeedToken
@@ -67,13 +67,10 @@ def _reader(token: str) -> Person:
     row = find_token(db.session, token)
     if row is None or not can_read(row.person):
         abort(_plain("No such calendar feed.", 404))
+    person = row.person
     if note_use(row, utcnow()):
-        try:
-            db.session.commit()
-        except sa.exc.OperationalError as exc:  # SQLite busy: the feed matters, the note not
-            db.session.rollback()
-            current_app.logger.warning("feed token %s: use not recorded: %s", row.id, exc)
-    return row.person
+        commit_in_passing(db.session, f"use of feed token {row.id}")
+    return person
 
 
 def _not_modified(found: Validators) -> bool:

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from tracker import mail
 from tracker.auth import current_person, login_required
 from tracker.domain.permissions import can_manage_outbox
-from tracker.extensions import begin_write, csrf, db
+from tracker.extensions import csrf, db
 from tracker.mail.models import MessageStatus, OutboxMessage
 from tracker.models import Activity, Milestone, Person
 from tracker.reminders import bp
@@ -27,12 +27,6 @@ from tracker.reminders.preferences import (
 )
 
 OUTBOX_PAGE_SIZE = 50
-
-
-def _writing() -> None:
-    """End the request's reads and go on as the database's writer (see `begin_write`)."""
-    db.session.commit()
-    begin_write(db.session)
 
 
 def _signed_in() -> Person:
@@ -51,7 +45,6 @@ def preferences() -> str | tuple[str, int] | Response:
         "digest_hour": str(person.digest_hour),
     }
     if request.method == "POST":
-        _writing()
         form = {
             "enabled": request.form.get("enabled") == "on",
             "lead_days": request.form.get("lead_days", ""),
@@ -83,7 +76,6 @@ def unsubscribe_page(token: str) -> str | tuple[str, int]:
     if email is None:
         return render_template("reminders/unsubscribe.html", email=None, token=token), 404
     if request.method == "POST":
-        _writing()
         if request.form.get("action") == "resubscribe":
             resubscribe(db.session, email)
             flash("Reminders to this address are on again.", "success")
@@ -173,7 +165,6 @@ def _items_of(claims: Sequence[ReminderClaim]) -> dict[tuple[str, int], Activity
 @login_required
 def resend(message_id: int) -> Response:
     _coordinator()
-    _writing()
     message = db.get_or_404(OutboxMessage, message_id)
     if message.status != MessageStatus.FAILED:
         flash(
