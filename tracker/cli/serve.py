@@ -63,7 +63,7 @@ def serve_command(host: str, port: int, workers: int, seed: bool, scheduler: boo
     create_schema()
     if seed and is_empty():
         click.echo("empty database: loading the seed workplans")
-        run_import(seed_files(resource_dir("seeds")), apply=True)
+        run_import(seed_files(resource_dir("seeds")), apply=True, details=0)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     db.session.remove()
     db.engine.dispose()  # no connection crosses the fork

@@ -54,8 +54,9 @@ def seed_files(directory: Path) -> list[Path]:
 PROGRESS_FROM = 500
 
 
-def run_import(paths: list[Path], apply: bool, show_all: bool = False) -> None:
-    """Import in one transaction; print what changes; commit only with `apply`."""
+def run_import(paths: list[Path], apply: bool, details: int | None = 100) -> None:
+    """Import in one transaction; print what changes (the first `details` changes, all for
+    None, and always the totals); commit only with `apply`."""
     bar: Any = None
 
     def progress(done: int, total: int) -> None:
@@ -76,7 +77,7 @@ def run_import(paths: list[Path], apply: bool, show_all: bool = False) -> None:
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    for line in report.lines(None if show_all else 100):
+    for line in report.lines(details):
         click.echo(line)
     if apply:
         db.session.commit()
@@ -122,7 +123,7 @@ def import_command(files: tuple[Path, ...], apply: bool, show_all: bool) -> None
     Shows what would change; nothing is written without --apply. Every error is reported with
     its file, row and field, and then nothing at all is written.
     """
-    run_import(list(files), apply, show_all)
+    run_import(list(files), apply, None if show_all else 100)
 
 
 @click.command("export")
@@ -345,7 +346,7 @@ def demo_data_command(activities: int, milestones: int, groups: int, seed: int) 
     from tracker.demo import generate
 
     if is_empty():
-        run_import(seed_files(resource_dir("seeds")), apply=True)
+        run_import(seed_files(resource_dir("seeds")), apply=True, details=0)
     with click.progressbar(length=activities + milestones, label="generating") as bar:
         generate(
             db.session,

@@ -47,7 +47,8 @@ class ImportReport:
         created = sum(1 for c in self.changes if c.action == "create")
         details = [*self.registry_changes, *(str(c) for c in self.changes)]
         if limit is not None and len(details) > limit:
-            details = [*details[:limit], f"... and {len(details) - limit} more changes"]
+            more = [f"... and {len(details) - limit} more changes"] if limit else []
+            details = [*details[:limit], *more]
         return [
             *details,
             f"{created} to create, {len(self.changes) - created} to update, "
