@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pty
+import select
 import shutil
 import subprocess
 import sys
@@ -149,6 +151,43 @@ def start_tracker(args: list[str], env: dict[str, str], log: Path) -> subprocess
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+
+
+def run_on_a_terminal(
+    args: list[str], env: dict[str, str], stdout: Path, timeout: float = 60
+) -> tuple[int, str]:
+    """`tracker ARGS...` with its stderr on a pseudo-terminal, as when a person runs it; its exit
+    code and what it wrote to the terminal (stdout goes to a file)."""
+    controller, terminal = pty.openpty()
+    with stdout.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tracker.cli", *args],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=terminal,
+        )
+    os.close(terminal)
+    written = bytearray()
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if not select.select([controller], [], [], 0.5)[0]:
+                continue
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # EIO: the child has closed the terminal
+                break
+            if not chunk:
+                break
+            written += chunk
+        else:
+            process.kill()
+            raise AssertionError(f"tracker {' '.join(args)} did not finish in {timeout} s")
+        return process.wait(timeout), written.decode("utf-8", "replace")
+    finally:
+        os.close(controller)
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 20) -> int:

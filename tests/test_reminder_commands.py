@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from tests.reminders_support import run_on_a_terminal, tracker_env
 from tests.test_mail import free_port
 from tracker.extensions import db
 from tracker.mail.models import MessageStatus, OutboxMessage
@@ -34,6 +35,7 @@ def test_run_sends_now_and_a_second_run_sends_nothing(committed_app, smtp):
     first = runner.invoke(args=["reminders", "run"])
     assert first.exit_code == 0, first.output
     assert "sent 14, to retry 0, failed 0" in first.output
+    assert "writing digests" not in first.output  # no progress bar where there is no terminal
     assert smtp.inbox.count() == 14
     again = runner.invoke(args=["reminders", "run"])
     assert "0 reminder(s) in 0 digest(s)" in again.output and "sent 0" in again.output
@@ -81,3 +83,24 @@ def test_outbox_commands_list_show_and_resend_failed_mail(committed_app, smtp):
     assert "queued 1 message(s) again" in resent.output and "sent 13" in resent.output
     received = {m["Message-ID"].split("-")[1] for m in smtp.inbox.messages}
     assert str(failed_id) in received and len(received) == 13
+
+
+def test_a_run_shows_progress_on_a_terminal_and_nothing_in_ci(committed_app, smtp, tmp_path):
+    committed_app.config["SMTP_URL"] = smtp.url
+    env = tracker_env(committed_app, tmp_path)
+    env.pop("CI", None)
+    code, terminal = run_on_a_terminal(["reminders", "run"], env, tmp_path / "first.out")
+    assert code == 0, terminal
+    assert "writing digests" in terminal and "sending" in terminal and "100%" in terminal
+    assert "sent 14" in (tmp_path / "first.out").read_text()
+
+    env["CI"] = "true"  # a CI job on a terminal: its log gets no bars
+    code, terminal = run_on_a_terminal(
+        ["reminders", "run", "--today", "2020-01-13"], env, tmp_path / "ci.out"
+    )
+    assert code == 0, terminal
+    assert "writing digests" not in terminal and "sending" not in terminal
+    assert "%" not in terminal
+    output = (tmp_path / "ci.out").read_text()
+    assert "reminder(s) in 0 digest(s)" not in output and "sent 0" not in output
+    assert smtp.inbox.count() > 14

@@ -257,6 +257,13 @@ def _claim_one(session: so.Session, now: datetime, only: set[int] | None) -> Out
     return session.scalars(query).first()
 
 
+def _count_due(session: so.Session, now: datetime, only: set[int] | None) -> int:
+    query = _due(now, only).limit(None).order_by(None)
+    count = session.scalar(query.with_only_columns(sa.func.count(), maintain_column_froms=True))
+    session.rollback()
+    return count or 0
+
+
 def _anything_due(session: so.Session, now: datetime, only: set[int] | None) -> bool:
     """A look without locks, so the SMTP connection is opened before any lock is taken."""
     found = session.scalar(_due(now, only).with_only_columns(OutboxMessage.id)) is not None
@@ -275,6 +282,10 @@ class DeliveryReport:
     failed: int = 0
     #: The run stopped early because the server could not be reached.
     unreachable: bool = False
+
+    @property
+    def tried(self) -> int:
+        return self.sent + self.retried + self.failed
 
 
 def _record_failure(
@@ -309,15 +320,21 @@ def deliver_pending(
     limit: int | None = None,
     now: Callable[[], datetime] = utcnow,
     transport: Transport | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> DeliveryReport:
     """Send due pending messages, each in its own transaction; returns what happened.
 
     `transport` replaces the one `config` names (benchmarks time the SMTP round trip with it).
+    `progress(done, total)` hears of each message tried, of those due when the run began.
     """
     transport = transport or transport_for(config)
     report = DeliveryReport()
+    total = 0
+    if progress is not None:
+        with session_factory() as session:
+            total = _count_due(session, now(), only_ids)
     try:
-        while limit is None or report.sent + report.retried + report.failed < limit:
+        while limit is None or report.tried < limit:
             session = session_factory()
             try:
                 if not _anything_due(session, now(), only_ids):
@@ -350,6 +367,8 @@ def deliver_pending(
                 session.commit()
             finally:
                 session.close()
+            if progress is not None:
+                progress(report.tried, max(total, report.tried))
             if report.unreachable:
                 break
     finally:

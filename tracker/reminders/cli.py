@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import sys
 import threading
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
@@ -29,9 +32,46 @@ from tracker.reminders.models import ReminderClaim, ReminderRun
 from tracker.reminders.scan import Reminder, run_scan
 from tracker.reminders.scheduler import configure, last_due_run, lock_lost, missed_run
 
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
 
-def _send_now() -> mail.DeliveryReport:
-    return mail.deliver_pending(lambda: so.Session(db.engine), current_app.config)
+
+def in_ci() -> bool:
+    """CI systems set CI (CI=true); some give jobs a terminal, where click would draw bars."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+class Progress:
+    """A progress bar on stderr, drawn on a terminal only and never in CI (not a line of it:
+    where stderr is no terminal, click would still write the label). It appears at the first
+    step, when the total is known."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.hidden = in_ci() or not sys.stderr.isatty()
+        self._bar: ProgressBar[int] | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.hidden:
+            return
+        if self._bar is None:
+            self._bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self._bar.__enter__()
+        self._bar.length = total
+        self._bar.update(done - self._bar.pos)
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+
+def _send_now(progress: Progress | None = None) -> mail.DeliveryReport:
+    return mail.deliver_pending(
+        lambda: so.Session(db.engine), current_app.config, progress=progress
+    )
 
 
 def _describe(reminder: Reminder) -> str:
@@ -53,7 +93,10 @@ def reminders_group() -> None:
 def run_command(dry_run: bool) -> None:
     """Run one scan and send its digests now (digest hours are not waited for)."""
     click.echo(f"scanning for reminders due as of {today().isoformat()}", err=True)
-    report = run_scan(db.session, today(), trigger="manual", dry_run=dry_run, hold=False)
+    with Progress("writing digests") as progress:
+        report = run_scan(
+            db.session, today(), trigger="manual", dry_run=dry_run, hold=False, progress=progress
+        )
     for digest in report.digests:
         click.echo(f"{digest.recipient.email}: {len(digest.reminders)} reminder(s)")
         for reminder in digest.reminders:
@@ -64,7 +107,8 @@ def run_command(dry_run: bool) -> None:
     if dry_run:
         click.echo("dry run: nothing was written or sent")
         return
-    delivery = _send_now()
+    with Progress("sending") as progress:
+        delivery = _send_now(progress)
     click.echo(
         f"sent {delivery.sent}, to retry {delivery.retried}, failed {delivery.failed}"
         + (" (the mail server could not be reached)" if delivery.unreachable else "")

@@ -16,9 +16,10 @@ loser's transaction fails on the key, reloads what was claimed meanwhile, and se
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -76,7 +77,7 @@ class Recipient:
     digest_hour: int
     person_id: int | None = None
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         return self.email.lower()
 
@@ -106,6 +107,8 @@ class Digest:
     recipient: Recipient
     today: date
     reminders: list[Reminder] = field(default_factory=list)
+    #: The entities the recipient hears for: as their contact address or as one of their leads.
+    entities: tuple[str, ...] = ()
 
 
 @dataclass
@@ -114,6 +117,10 @@ class Audience:
 
     by_entity: dict[str, list[Recipient]]
     group_lead_days: dict[str, tuple[int, ...]]
+    #: Recipients per set of lead entities: thousands of items share a few such sets.
+    _by_leads: dict[tuple[str, ...], list[Recipient]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     @classmethod
     def load(cls, session: so.Session, contact_digest_hour: int) -> Audience:
@@ -154,11 +161,22 @@ class Audience:
         )
 
     def recipients_of(self, item: Item) -> list[Recipient]:
-        found: dict[str, Recipient] = {}
-        for acronym in item.leads:
-            for recipient in self.by_entity.get(acronym, ()):
-                found.setdefault(recipient.key, recipient)
-        return list(found.values())
+        if item.leads not in self._by_leads:
+            found: dict[str, Recipient] = {}
+            for acronym in item.leads:
+                for recipient in self.by_entity.get(acronym, ()):
+                    found.setdefault(recipient.key, recipient)
+            self._by_leads[item.leads] = list(found.values())
+        return self._by_leads[item.leads]
+
+    def entities_of(self, recipient: Recipient) -> tuple[str, ...]:
+        return tuple(
+            sorted(
+                acronym
+                for acronym, recipients in self.by_entity.items()
+                if any(r.key == recipient.key for r in recipients)
+            )
+        )
 
     def lead_days(self, recipient: Recipient, item: Item) -> tuple[int, ...]:
         if recipient.lead_days is not None:
@@ -235,7 +253,10 @@ def plan(session: so.Session, today: date) -> list[Digest]:
             reminder = Reminder(item, days)
             if already_covered(days, claimed.get(reminder.slot(recipient))):
                 continue
-            digest = digests.setdefault(recipient.key, Digest(recipient, today))
+            digest = digests.get(recipient.key)
+            if digest is None:
+                digest = Digest(recipient, today, entities=audience.entities_of(recipient))
+                digests[recipient.key] = digest
             digest.reminders.append(reminder)
     return sorted(digests.values(), key=lambda d: d.recipient.key)
 
@@ -264,9 +285,9 @@ def write_digest(session: so.Session, digest: Digest, *, hold: bool) -> int | No
                 session, kind=DIGEST_KIND, not_before=_send_at(digest, hold), **fields
             )
             session.flush()
-            message_id = message.id
-            session.execute(
-                sa.insert(ReminderClaim),
+            message_id, now = message.id, utcnow()
+            session.execute(  # the table, not the class: a plain executemany, no ORM bookkeeping
+                sa.insert(ReminderClaim.__table__),
                 [
                     {
                         "item_kind": r.item.kind,
@@ -276,7 +297,7 @@ def write_digest(session: so.Session, digest: Digest, *, hold: bool) -> int | No
                         "days_before_due": r.days_before_due,
                         "remind_on": r.due - timedelta(days=r.days_before_due),
                         "outbox_message_id": message_id,
-                        "created_at": utcnow(),
+                        "created_at": now,
                     }
                     for r in digest.reminders
                 ],
@@ -310,12 +331,18 @@ class RunReport:
 
 
 def run_scan(
-    session: so.Session, today: date, *, trigger: str, dry_run: bool = False, hold: bool = True
+    session: so.Session,
+    today: date,
+    *,
+    trigger: str,
+    dry_run: bool = False,
+    hold: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RunReport:
     """One scan: plan, then one transaction per digest; recorded in `ReminderRun`.
 
     `hold` keeps each digest back until its recipient's hour (the scheduler's runs); a run by
-    hand sends at once.
+    hand sends at once. `progress(done, total)` hears of each digest written.
     """
     run_id: int | None = None
     if not dry_run:
@@ -330,10 +357,12 @@ def run_scan(
     report = RunReport(today, digests)
     if run_id is None:
         return report
-    for digest in digests:
+    for done, digest in enumerate(digests, 1):
         message_id = write_digest(session, digest, hold=hold)
         if message_id is not None:
             report.message_ids.append(message_id)
+        if progress is not None:
+            progress(done, len(digests))
     report.digests = [d for d in digests if d.reminders]
     begin_write(session)
     session.execute(
