@@ -36,6 +36,8 @@ def test_run_sends_now_and_a_second_run_sends_nothing(committed_app, smtp):
     assert first.exit_code == 0, first.output
     assert "sent 14, to retry 0, failed 0" in first.output
     assert "writing digests" not in first.output  # no progress bar where there is no terminal
+    assert first.output.count(" reminder(s)\n") == 14  # a line per digest, none per reminder
+    assert "-day reminder" not in first.output and "overdue notice" not in first.output
     assert smtp.inbox.count() == 14
     again = runner.invoke(args=["reminders", "run"])
     assert "0 reminder(s) in 0 digest(s)" in again.output and "sent 0" in again.output

@@ -88,9 +88,10 @@ def reminders_group() -> None:
 
 @reminders_group.command("run")
 @click.option("--dry-run", is_flag=True, help="Show the digests; write and send nothing.")
+@click.option("--verbose", "-v", is_flag=True, help="List every reminder, not only the digests.")
 @today_option
 @with_appcontext
-def run_command(dry_run: bool) -> None:
+def run_command(dry_run: bool, verbose: bool) -> None:
     """Run one scan and send its digests now (digest hours are not waited for)."""
     click.echo(f"scanning for reminders due as of {today().isoformat()}", err=True)
     with Progress("writing digests") as progress:
@@ -99,7 +100,7 @@ def run_command(dry_run: bool) -> None:
         )
     for digest in report.digests:
         click.echo(f"{digest.recipient.email}: {len(digest.reminders)} reminder(s)")
-        for reminder in digest.reminders:
+        for reminder in digest.reminders if verbose or dry_run else ():
             click.echo(_describe(reminder))
     click.echo(
         f"{report.reminders} reminder(s) in {len(report.digests)} digest(s) for {report.today}"
