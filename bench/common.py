@@ -54,11 +54,12 @@ def prepared_database(backend: str, size: Size, fresh: bool = False) -> str:
     if backend == "sqlite":
         OUT.mkdir(parents=True, exist_ok=True)
         path = OUT / f"bench-{size.label}.db"
+        url = f"sqlite:///{path}"
         if fresh or not path.exists():
             for stale in OUT.glob(f"{path.name}*"):
                 stale.unlink()
-            _fill(f"sqlite:///{path}", size)
-        return f"sqlite:///{path}"
+            _fill(url, size)
+        return _upgraded(url)
     server = sa.make_url(normalize_database_url(POSTGRES_SERVER))
     name = f"tracker_bench_{size.label}"
     admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
@@ -72,6 +73,15 @@ def prepared_database(backend: str, size: Size, fresh: bool = False) -> str:
     url = server.set(database=name).render_as_string(hide_password=False)
     if fresh or not exists:
         _fill(url, size)
+    return _upgraded(url)
+
+
+def _upgraded(url: str) -> str:
+    """A programme kept from an earlier run, at the newest migration."""
+    app = app_for(url)
+    with app.app_context():
+        create_schema()
+        db.engine.dispose()
     return url
 
 

@@ -24,6 +24,7 @@ from tracker.auth import SESSION_KEY
 from tracker.cli.workplan import create_schema
 from tracker.exchange import import_files
 from tracker.extensions import db
+from tracker.feeds.polls import close_kept_connection
 from tracker.models import Person
 
 #: The day the tests live on: the seed workplans are mostly 2019-2021.
@@ -92,6 +93,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         seed(application)
         yield application
         with application.app_context():
+            close_kept_connection()
             db.engine.dispose()
 
 
@@ -104,6 +106,7 @@ def empty_app(tmp_path: Path) -> Iterator[Flask]:
             create_schema()
         yield application
         with application.app_context():
+            close_kept_connection()
             db.engine.dispose()
 
 

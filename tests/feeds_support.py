@@ -11,7 +11,7 @@ from ical.calendar import Calendar as IcalCalendar
 from ical.calendar_stream import IcsCalendarStream
 
 from tracker.feeds.services import create_token
-from tracker.models import Activity, Entity, Milestone, Person, WorkingGroup
+from tracker.models import Activity, ContentState, Entity, Milestone, Person, WorkingGroup
 
 #: When the pinned rows last changed: DTSTAMP and LAST-MODIFIED of the golden files.
 PINNED_AT = datetime(2019, 12, 2, 8, 30, tzinfo=UTC)
@@ -37,6 +37,7 @@ def pin_rows(session: sa.orm.Session) -> None:
         )
     for model in (WorkingGroup, Entity, Person):
         session.execute(model.__table__.update().values(updated_at=PINNED_AT))
+    session.execute(ContentState.__table__.update().values(changed_at=PINNED_AT))
     session.expire_all()
 
 

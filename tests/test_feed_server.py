@@ -101,12 +101,25 @@ def test_served_feeds_see_other_processes_changes_at_once(served, empty_app):
             today=TEST_TODAY,
         )
         db.session.commit()
-    status, _headers, body = _get(url, **{"If-None-Match": headers["ETag"]})
+    status, headers, body = _get(url, **{"If-None-Match": headers["ETag"]})
     assert status == 200 and b"Cancelled: EGMS: Workshop" in body
+    fresh = {"If-None-Match": headers["ETag"]}
+    assert _get(url, **fresh)[0] == 304
 
+    # an address that stops working stops at once, whatever ETag its client holds
+    with empty_app.app_context():
+        db.session.execute(sa.update(Person).values(active=False))
+        db.session.commit()
+    assert _get(url, **fresh)[0] == 404
+    with empty_app.app_context():
+        db.session.execute(sa.update(Person).values(active=True))
+        db.session.commit()
+    status, headers, _body = _get(url)
+    assert status == 200
     with empty_app.app_context():
         db.session.execute(sa.delete(FeedToken))
         db.session.commit()
+    assert _get(url, **{"If-None-Match": headers["ETag"]})[0] == 404
     assert _get(url)[0] == 404
 
 

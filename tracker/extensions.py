@@ -102,6 +102,7 @@ def commit_in_passing(session: so.Session | so.scoped_session[so.Session], what:
 
 @sa.event.listens_for(sa.engine.Engine, "begin")
 def _begin_sqlite(connection: sa.Connection) -> None:
-    if connection.dialect.name == "sqlite":
-        immediate = connection.get_execution_options().get(WRITE_TRANSACTION)
+    options = connection.get_execution_options()
+    if connection.dialect.name == "sqlite" and options.get("isolation_level") != "AUTOCOMMIT":
+        immediate = options.get(WRITE_TRANSACTION)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -526,3 +526,84 @@ def _link_changes_touch_their_owner(session: so.Session, _context: Any, _instanc
     for owner in owners:
         if owner is not None and owner not in new and owner not in deleted:
             owner.updated_at = utcnow()
+
+
+class ContentState(db.Model):
+    """One row whose `version` moves on with every commit that changes the workplan.
+
+    Feeds (ETags, 304s) and anything else that asks "has anything changed since?" read this
+    one row instead of scanning the tables. The bump is the last statement of the writing
+    transaction (see `_bump_content_version`), so it commits or rolls back with the change,
+    and on PostgreSQL its row lock is held only for the instant before COMMIT.
+    """
+
+    __tablename__ = "content_state"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    version: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
+    #: When `version` last moved: feeds' Last-Modified.
+    changed_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+CONTENT_STATE_ID = 1
+#: What the workplan is: a change to any of these rows changes what pages and feeds show.
+CONTENT_MODELS: tuple[type[Any], ...] = (
+    Entity,
+    EntityAlias,
+    WorkingGroup,
+    WorkingGroupEntity,
+    Activity,
+    ActivityEntity,
+    Milestone,
+    Person,
+    StatusChange,
+)
+_CONTENT_CHANGED = "tracker.content_changed"
+
+
+def read_content_state(connection: sa.Connection | so.Session) -> tuple[int, datetime]:
+    """The workplan's version and when it last changed, in one primary-key read."""
+    row = connection.execute(
+        sa.select(ContentState.version, ContentState.changed_at).where(
+            ContentState.id == CONTENT_STATE_ID
+        )
+    ).first()
+    return (row.version, row.changed_at) if row else (0, datetime(2000, 1, 1, tzinfo=UTC))
+
+
+@sa.event.listens_for(so.Session, "after_flush")
+def _note_content_flush(session: so.Session, _context: Any) -> None:
+    if any(isinstance(obj, CONTENT_MODELS) for obj in (*session.new, *session.deleted)) or any(
+        isinstance(obj, CONTENT_MODELS) and session.is_modified(obj) for obj in session.dirty
+    ):
+        session.info[_CONTENT_CHANGED] = True
+
+
+@sa.event.listens_for(so.Session, "do_orm_execute")
+def _note_content_statement(state: so.ORMExecuteState) -> None:
+    """Bulk INSERT/UPDATE/DELETE through the session (demo data, imports) bypass the flush."""
+    if (state.is_insert or state.is_update or state.is_delete) and any(
+        issubclass(mapper.class_, CONTENT_MODELS) for mapper in state.all_mappers
+    ):
+        state.session.info[_CONTENT_CHANGED] = True
+
+
+@sa.event.listens_for(so.Session, "before_commit")
+def _bump_content_version(session: so.Session) -> None:
+    session.flush()  # commit would flush after this hook; what it writes must count
+    if not session.info.pop(_CONTENT_CHANGED, False):
+        return
+    bump = (
+        sa.update(ContentState)
+        .where(ContentState.id == CONTENT_STATE_ID)
+        .values(version=ContentState.version + 1, changed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if session.execute(bump).rowcount == 0:  # a database made before the row existed
+        session.execute(sa.insert(ContentState).values(id=CONTENT_STATE_ID, version=1))
+
+
+@sa.event.listens_for(so.Session, "after_soft_rollback")
+def _forget_content_change(session: so.Session, previous: so.SessionTransaction) -> None:
+    if previous.parent is None:
+        session.info.pop(_CONTENT_CHANGED, None)

@@ -1,23 +1,16 @@
-"""Feed tokens, and the record of deletions that conditional requests need."""
+"""Feed tokens: the secret addresses of a person's calendar feeds."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from tracker.extensions import db
 from tracker.models import (
-    Activity,
-    ActivityEntity,
-    Entity,
-    Milestone,
     Person,
     UTCDateTime,
-    WorkingGroup,
-    WorkingGroupEntity,
     utcnow,
 )
 
@@ -49,39 +42,3 @@ class FeedToken(db.Model):
 
     def __repr__(self) -> str:
         return f"<FeedToken {self.name!r} of person {self.person_id}>"
-
-
-class FeedDeletion(db.Model):
-    """When something a feed shows was deleted.
-
-    Feeds answer If-Modified-Since from the newest `updated_at` of what they show; a deletion
-    leaves no such trace, so it is written here (see `_note_deletions`).
-    """
-
-    id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    deleted_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, index=True)
-    #: The table a row was deleted from, for whoever reads this table.
-    table: so.Mapped[str] = so.mapped_column(sa.String(40))
-
-
-#: Rows whose deletion changes what some feed shows.
-SHOWN_IN_FEEDS = (
-    Activity,
-    Milestone,
-    ActivityEntity,
-    WorkingGroup,
-    WorkingGroupEntity,
-    Entity,
-    Person,
-)
-
-
-@sa.event.listens_for(so.Session, "after_flush")
-def _note_deletions(session: so.Session, _context: Any) -> None:
-    tables = sorted(
-        {type(obj).__tablename__ for obj in session.deleted if isinstance(obj, SHOWN_IN_FEEDS)}
-    )
-    if tables:
-        session.connection().execute(
-            sa.insert(FeedDeletion), [{"deleted_at": utcnow(), "table": t} for t in tables]
-        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,17 +30,18 @@ from tracker.extensions import commit_in_passing, db
 from tracker.feeds import bp
 from tracker.feeds.calendar import build_calendar
 from tracker.feeds.models import FeedToken
+from tracker.feeds.polls import poll_state
 from tracker.feeds.services import (
     Feed,
     FeedOptionError,
     FeedOptions,
     TokenError,
     Validators,
+    address_of,
     create_token,
     entity_feed,
     feed_path,
     feed_url,
-    find_token,
     group_feed,
     note_use,
     person_feed,
@@ -47,11 +49,12 @@ from tracker.feeds.services import (
     render,
     revoke_token,
     rotate_token,
+    token_and_state,
     tokens_of,
     validators,
     webcal,
 )
-from tracker.models import Person, WorkingGroup, utcnow
+from tracker.models import Entity, Person, WorkingGroup, utcnow
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 #: Where the page finds a token it may show once, after it was made or rotated.
@@ -60,17 +63,6 @@ FRESH_TOKEN = "feeds.fresh_token"
 
 def _plain(message: str, status: int) -> Response:
     return Response(message + "\n", status=status, content_type="text/plain; charset=utf-8")
-
-
-def _reader(token: str) -> Person:
-    """The person a token belongs to; 404 for a token that is unknown, rotated or revoked."""
-    row = find_token(db.session, token)
-    if row is None or not can_read(row.person):
-        abort(_plain("No such calendar feed.", 404))
-    person = row.person
-    if note_use(row, utcnow()):
-        commit_in_passing(db.session, f"use of feed token {row.id}")
-    return person
 
 
 def _not_modified(found: Validators) -> bool:
@@ -84,28 +76,58 @@ def _not_modified(found: Validators) -> bool:
     return found.last_modified.replace(microsecond=0) <= since
 
 
-def _serve(make: Callable[[FeedOptions], Feed], *, public: bool = False) -> Response:
-    """The feed as text/calendar whatever the client accepts, or 304 if it has it already."""
-    try:
-        feed = make(FeedOptions.from_query(request.args.to_dict(flat=False)))
-        feed.options.check_names(db.session)
-    except (FeedOptionError, UnknownName) as exc:
-        return _plain(str(exc), 400)
+def _validators(options: FeedOptions, state: tuple[int, datetime]) -> Validators:
     config = current_app.config
-    now = today()
-    found = validators(
-        db.session, feed, base_url=config["BASE_URL"], today=now, zone=config["TIMEZONE"]
+    return validators(
+        address_of(request.path, options),
+        state,
+        base_url=config["BASE_URL"],
+        today=today() if options.depends_on_today else None,
+        zone=config["TIMEZONE"],
     )
-    headers = {
+
+
+def _headers(found: Validators, public: bool) -> dict[str, str]:
+    return {
         "ETag": f'"{found.etag}"',
         "Last-Modified": http_date(found.last_modified),
         # a private address is a secret: no shared cache may keep it
         "Cache-Control": "public, no-cache" if public else "private, no-cache",
     }
+
+
+def _serve(
+    token: str | None, make: Callable[[Person | None, FeedOptions], Feed], *, public: bool = False
+) -> Response:
+    """The feed as text/calendar whatever the client accepts, or 304 if it has it already.
+
+    The 304 of a poll comes from `poll_state` before `make` checks the address's names: an
+    ETag is only handed out with a feed, and any change to names moves the content state on.
+    """
+    try:
+        options = FeedOptions.from_query(request.args.to_dict(flat=False))
+    except FeedOptionError as exc:
+        return _plain(str(exc), 400)
+    if request.if_none_match or request.if_modified_since:
+        polled = poll_state(token)
+        if polled is not None and _not_modified(found := _validators(options, polled)):
+            return Response(status=304, headers=_headers(found, public))
+    state, row = token_and_state(db.session, token)
+    if token is not None:
+        if row is None or not can_read(row.person):
+            return _plain("No such calendar feed.", 404)
+        if note_use(row, utcnow()):
+            commit_in_passing(db.session, f"use of feed token {row.id}")
+    found = _validators(options, state)
     if _not_modified(found):
-        return Response(status=304, headers=headers)
-    body = render(db.session, feed, base_url=config["BASE_URL"], today=now)
-    return Response(body, headers=headers, content_type=CALENDAR_TYPE)
+        return Response(status=304, headers=_headers(found, public))
+    try:
+        feed = make(row.person if row else None, options)
+        feed.options.check_names(db.session)
+    except (FeedOptionError, UnknownName) as exc:
+        return _plain(str(exc), 400)
+    body = render(db.session, feed, base_url=current_app.config["BASE_URL"], today=today())
+    return Response(body, headers=_headers(found, public), content_type=CALENDAR_TYPE)
 
 
 def _group(name: str) -> WorkingGroup:
@@ -115,48 +137,58 @@ def _group(name: str) -> WorkingGroup:
         abort(_plain(str(exc), 404))
 
 
+def _entity(name: str) -> Entity:
+    entity = EntityDirectory.load(db.session).find(name)
+    if entity is None:
+        abort(_plain(f"No entity {name!r}.", 404))
+    return entity
+
+
+def _public_group(name: str) -> WorkingGroup:
+    """The same 404 for a private group as for none, naming no other."""
+    try:
+        group = resolve_working_group(db.session, name)
+    except UnknownName:
+        group = None
+    if group is None or not group.feed_public:
+        abort(_plain("No such calendar feed.", 404))
+    return group
+
+
 # --- feeds ----------------------------------------------------------------------------------
 
 
 @bp.get("/calendar/<token>.ics")
 def person_calendar(token: str) -> Response:
     """Everything of the person's working groups and everything their entity takes part in."""
-    person = _reader(token)
-    return _serve(lambda options: person_feed(person, options))
+    return _serve(token, lambda person, options: person_feed(_person(person), options))
 
 
 @bp.get("/calendar/<token>/all.ics")
 def programme_calendar(token: str) -> Response:
-    _reader(token)
-    return _serve(programme_feed)
+    return _serve(token, lambda _person, options: programme_feed(options))
 
 
 @bp.get("/calendar/<token>/working-groups/<path:name>.ics")
 def group_calendar(token: str, name: str) -> Response:
-    _reader(token)
-    group = _group(name)
-    return _serve(lambda options: group_feed(group, options))
+    return _serve(token, lambda _person, options: group_feed(_group(name), options))
 
 
 @bp.get("/calendar/<token>/entities/<path:name>.ics")
 def entity_calendar(token: str, name: str) -> Response:
-    _reader(token)
-    entity = EntityDirectory.load(db.session).find(name)
-    if entity is None:
-        return _plain(f"No entity {name!r}.", 404)
-    return _serve(lambda options: entity_feed(entity, options))
+    return _serve(token, lambda _person, options: entity_feed(_entity(name), options))
 
 
 @bp.get("/calendar/public/working-groups/<path:name>.ics")
 def public_group_calendar(name: str) -> Response:
-    """Without a token: the same 404 for a private group as for none, naming no other."""
-    try:
-        group = resolve_working_group(db.session, name)
-    except UnknownName:
-        group = None
-    if group is None or not group.feed_public:
-        return _plain("No such calendar feed.", 404)
-    return _serve(lambda options: group_feed(group, options), public=True)
+    return _serve(
+        None, lambda _person, options: group_feed(_public_group(name), options), public=True
+    )
+
+
+def _person(person: Person | None) -> Person:
+    assert person is not None  # a token's feed: `_serve` found its owner
+    return person
 
 
 # --- single items ---------------------------------------------------------------------------

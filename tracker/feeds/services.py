@@ -22,14 +22,15 @@ import sqlalchemy.orm as so
 from tracker.domain.entities import EntityDirectory, resolve_working_group
 from tracker.domain.items import ItemFilter, ItemKind, find_items
 from tracker.feeds.calendar import build_calendar
-from tracker.feeds.models import FeedDeletion, FeedToken
+from tracker.feeds.models import FeedToken
 from tracker.models import (
-    Activity,
+    CONTENT_STATE_ID,
+    ContentState,
     Entity,
-    Milestone,
     Person,
     Status,
     WorkingGroup,
+    read_content_state,
     utcnow,
 )
 from tracker.timeline import format_date
@@ -121,9 +122,14 @@ def find_token(session: so.Session, token: str) -> FeedToken | None:
     ).first()
 
 
+def use_to_record(last_used_at: datetime | None, now: datetime) -> bool:
+    """Whether a use of a token is written: at most once per `USE_RECORDED_EVERY`."""
+    return last_used_at is None or now - last_used_at >= USE_RECORDED_EVERY
+
+
 def note_use(row: FeedToken, now: datetime) -> bool:
-    """Record that the token was used, at most once per `USE_RECORDED_EVERY`."""
-    if row.last_used_at is not None and now - row.last_used_at < USE_RECORDED_EVERY:
+    """Record that the token was used, if `use_to_record`."""
+    if not use_to_record(row.last_used_at, now):
         return False
     row.last_used_at = now
     return True
@@ -311,8 +317,6 @@ class Feed:
     name: str
     description: str
     filter: ItemFilter
-    #: Tells this feed apart from every other, for its ETag.
-    key: str
     options: FeedOptions = field(default_factory=FeedOptions)
 
     def item_filter(self, today: date) -> ItemFilter:
@@ -322,14 +326,12 @@ class Feed:
 SUFFIX = "Workplan Tracker"
 
 
-def _feed(
-    title: str | None, description: str, flt: ItemFilter, key: str, options: FeedOptions
-) -> Feed:
+def _feed(title: str | None, description: str, flt: ItemFilter, options: FeedOptions) -> Feed:
     label = options.label()
     name = " – ".join(
         p for p in (f"{title} ({label})" if title and label else title or label, SUFFIX) if p
     )
-    return Feed(name, description, flt, f"{key}?{urlencode(options.query())}", options)
+    return Feed(name, description, flt, options)
 
 
 def person_feed(person: Person, options: FeedOptions) -> Feed:
@@ -339,7 +341,6 @@ def person_feed(person: Person, options: FeedOptions) -> Feed:
         person.name,
         f"Activities, milestones and meetings of {scope or 'no working group yet'}.",
         ItemFilter(person_id=person.id),
-        f"person:{person.id}",
         options,
     )
 
@@ -351,7 +352,6 @@ def group_feed(group: WorkingGroup, options: FeedOptions) -> Feed:
         group.short_name,
         f"Activities, milestones and meetings of the {group.name}.",
         ItemFilter(working_group=group.short_name),
-        f"working-group:{group.id}",
         options,
     )
 
@@ -363,7 +363,6 @@ def entity_feed(entity: Entity, options: FeedOptions) -> Feed:
         entity.acronym,
         f"Activities, milestones and meetings in which {entity.name} takes part.",
         ItemFilter(entity=entity.acronym),
-        f"entity:{entity.id}",
         options,
     )
 
@@ -373,7 +372,6 @@ def programme_feed(options: FeedOptions) -> Feed:
         None,
         "Activities, milestones and meetings of every working group.",
         ItemFilter(),
-        "all",
         options,
     )
 
@@ -424,36 +422,55 @@ class Validators:
     last_modified: datetime
 
 
-#: Tables whose rows feeds show; counts and newest `updated_at` of each make up the state.
-_STATE_MODELS = (Activity, Milestone, WorkingGroup, Entity, Person)
-
-
-def _state_query() -> sa.Select[tuple[object, ...]]:
-    columns: list[sa.ScalarSelect[object]] = []
-    for model in _STATE_MODELS:
-        columns.append(sa.select(sa.func.count()).select_from(model).scalar_subquery())
-        columns.append(sa.select(sa.func.max(model.updated_at)).scalar_subquery())
-    columns.append(sa.select(sa.func.max(FeedDeletion.deleted_at)).scalar_subquery())
-    return sa.select(*columns)
+def address_of(path: str, options: FeedOptions) -> str:
+    """What tells one feed apart from every other: its path and its options, in one spelling."""
+    return f"{path}?{urlencode(options.query())}"
 
 
 def validators(
-    session: so.Session, feed: Feed, *, base_url: str, today: date, zone: str
+    address: str,
+    state: tuple[int, datetime],
+    *,
+    base_url: str,
+    today: date | None,
+    zone: str,
 ) -> Validators:
-    """ETag and Last-Modified in one query, without building the feed.
+    """ETag and Last-Modified of the feed at `address`, from the workplan's content state.
 
-    Every change to what a feed shows raises some `updated_at` (a change of an item's entities
-    too, see `tracker.models`), adds or removes a row, or records a deletion; so the counts
-    and newest timestamps tell whether anything changed. They are global: a change anywhere
-    costs every feed one rebuild, where a per-feed answer would cost a query as large as the
-    feed, and missing a change would leave a calendar wrong.
+    The state (`read_content_state`) moves on with every change to the workplan, so a change
+    anywhere costs every feed one rebuild, where a per-feed answer would cost a query as large
+    as the feed, and missing a change would leave a calendar wrong. `today` is given for feeds
+    that change at midnight with no change to the data (`FeedOptions.depends_on_today`).
     """
-    state = tuple(session.execute(_state_query()).one())
-    moments = [value for value in state if isinstance(value, datetime)]
-    if feed.options.depends_on_today:
+    version, changed_at = state
+    key: tuple[object, ...] = (FORMAT_VERSION, base_url, address, version, changed_at.isoformat())
+    last = changed_at
+    if today is not None:
         midnight = datetime.combine(today, time(), tzinfo=ZoneInfo(zone)).astimezone(UTC)
-        moments.append(midnight)
-        state += (today.isoformat(),)
-    digest = hashlib.sha256(repr((FORMAT_VERSION, feed.key, base_url, state)).encode()).hexdigest()
-    last = max(moments, default=datetime(2000, 1, 1, tzinfo=UTC))
+        last = max(last, midnight)
+        key += (today.isoformat(),)
+    digest = hashlib.sha256(repr(key).encode()).hexdigest()
     return Validators(etag=digest[:32], last_modified=last)
+
+
+#: Built once: a calendar client polls, and building the statement costs more than running it.
+_TOKEN_AND_STATE = (
+    sa.select(ContentState.version, ContentState.changed_at, FeedToken)
+    .select_from(ContentState)
+    .where(ContentState.id == CONTENT_STATE_ID)
+    .outerjoin(FeedToken, FeedToken.token_hash == sa.bindparam("token_hash"))
+    .options(so.joinedload(FeedToken.person))
+)
+
+
+def token_and_state(
+    session: so.Session, token: str | None
+) -> tuple[tuple[int, datetime], FeedToken | None]:
+    """The content state and, for a token, its row with the person: in one statement, as the
+    304 answer of a feed needs both and nothing else."""
+    if token is None:
+        return read_content_state(session), None
+    found = session.execute(_TOKEN_AND_STATE, {"token_hash": hash_token(token)}).first()
+    if found is None:
+        return read_content_state(session), find_token(session, token)
+    return (found.version, found.changed_at), found.FeedToken
