@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -28,6 +29,30 @@ MAX_ROWS = 300
 #: Characters of "code title" that fit the label column at depth 0.
 LABEL_CHARS = 48
 _ARROW = 9
+
+_ACTIVITY_COLUMNS = (
+    Activity.id,
+    Activity.parent_id,
+    Activity.working_group_id,
+    Activity.code,
+    Activity.title,
+    Activity.status,
+    Activity.planned_start,
+    Activity.planned_end,
+    Activity.ongoing,
+    Activity.timeline_text,
+    Activity.recurrence,
+)
+_MILESTONE_COLUMNS = (
+    Milestone.id,
+    Milestone.activity_id,
+    Milestone.working_group_id,
+    Milestone.code,
+    Milestone.title,
+    Milestone.kind,
+    Milestone.status,
+    Milestone.due_date,
+)
 
 
 @dataclass
@@ -168,11 +193,9 @@ def build_chart(
     found = find_items(session, flt, today, limit=MAX_ROWS)
     ids = list(dict.fromkeys(item.id for item in found.items))
     total = found.total
-    activities = session.scalars(
-        sa.select(Activity)
-        .where(Activity.id.in_(ids))
-        .options(so.selectinload(Activity.milestones))
-        .order_by(Activity.sort_key)
+    # plain rows of the few columns drawn, not ORM objects: a chart holds thousands of markers
+    activities = session.execute(
+        sa.select(*_ACTIVITY_COLUMNS).where(Activity.id.in_(ids)).order_by(Activity.sort_key)
     ).all()
     group_ids = {a.working_group_id for a in activities}
     if flt.working_group and not group_ids:
@@ -181,20 +204,37 @@ def build_chart(
                 sa.select(WorkingGroup.id).where(WorkingGroup.short_name == flt.working_group)
             )
         )
-    groups = session.scalars(
-        sa.select(WorkingGroup)
+    groups = session.execute(
+        sa.select(WorkingGroup.id, WorkingGroup.short_name, WorkingGroup.name)
         .where(WorkingGroup.id.in_(group_ids))
         .order_by(WorkingGroup.short_name)
     ).all()
-    group_milestones = session.scalars(
-        sa.select(Milestone).where(
-            Milestone.working_group_id.in_(group_ids), Milestone.activity_id.is_(None)
+    # the shown activities' milestones and their groups' own, in one query
+    milestones_of: dict[int | None, list[sa.Row[Any]]] = {}
+    group_milestones: dict[int, list[sa.Row[Any]]] = {}
+    for m in session.execute(
+        sa.select(*_MILESTONE_COLUMNS)
+        .where(
+            sa.or_(
+                Milestone.activity_id.in_(ids),
+                sa.and_(Milestone.activity_id.is_(None), Milestone.working_group_id.in_(group_ids)),
+            )
         )
-    ).all()
+        .order_by(Milestone.due_date, Milestone.id)
+    ):
+        if m.activity_id is None:
+            group_milestones.setdefault(m.working_group_id, []).append(m)
+        else:
+            milestones_of.setdefault(m.activity_id, []).append(m)
 
     dates = [d for a in activities for d in (a.planned_start, a.planned_end) if d]
-    dates += [m.due_date for a in activities for m in a.milestones if m.due_date]
-    dates += [m.due_date for m in group_milestones if m.due_date]
+    dates += [
+        m.due_date
+        for found in (milestones_of, group_milestones)
+        for ms in found.values()
+        for m in ms
+        if m.due_date
+    ]
     default_start, default_end = _default_range(dates, today)
     start, end = start or default_start, end or default_end
     days = (end - start).days + 1
@@ -203,7 +243,7 @@ def build_chart(
         offset = min(max((day - start).days, 0), days)
         return LABEL_WIDTH + offset / days * CHART_WIDTH
 
-    def markers(milestones: list[Milestone]) -> list[Marker]:
+    def markers(milestones: list[sa.Row[Any]]) -> list[Marker]:
         return [
             Marker(
                 x(m.due_date) + CHART_WIDTH / days / 2,
@@ -217,7 +257,7 @@ def build_chart(
         ]
 
     shown = {a.id for a in activities}
-    children: dict[int | None, list[Activity]] = {}
+    children: dict[int | None, list[sa.Row[Any]]] = {}
     for activity in activities:
         parent = activity.parent_id if activity.parent_id in shown else None
         children.setdefault(parent, []).append(activity)
@@ -225,7 +265,7 @@ def build_chart(
     rows: list[Row] = []
     y = float(AXIS_HEIGHT)
 
-    def add_activity(activity: Activity, depth: int) -> None:
+    def add_activity(activity: sa.Row[Any], depth: int) -> None:
         nonlocal y
         row = Row(
             kind="activity",
@@ -236,7 +276,7 @@ def build_chart(
             depth=depth,
             status=activity.status,
             target=activity.id,
-            markers=markers(activity.milestones),
+            markers=markers(milestones_of.get(activity.id, [])),
         )
         s, e = activity.planned_start, activity.planned_end
         if s is None and e is None and not activity.ongoing:
@@ -264,7 +304,7 @@ def build_chart(
                 label=f"{group.short_name} · {group.name}",
                 tooltip=group.name,
                 target=group.short_name,
-                markers=markers([m for m in group_milestones if m.working_group_id == group.id]),
+                markers=markers(group_milestones.get(group.id, [])),
             )
         )
         y += ROW_HEIGHT
