@@ -4,11 +4,15 @@ Activities are bars from planned start to planned end, grouped by working group 
 activity; a side the workplan leaves open ("Ongoing – June 2020") is drawn as an arrow running
 off the chart, not as a date. Milestones are markers on their activity's row, or on their
 working group's row.
+
+The template draws the frame; the rows and markers, thousands of elements, are drawn here as
+strings (`draw_rows`): in Jinja, escaping and routing each attribute cost more than all the
+rest of the page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -16,6 +20,8 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from dateutil.relativedelta import relativedelta
+from flask import url_for
+from markupsafe import Markup, escape
 
 from tracker.domain.items import ItemFilter, find_items
 from tracker.models import Activity, Milestone, MilestoneKind, Status, WorkingGroup
@@ -28,6 +34,8 @@ AXIS_HEIGHT = 34
 MAX_ROWS = 300
 #: Characters of "code title" that fit the label column at depth 0.
 LABEL_CHARS = 48
+#: A group's row has no bar: its label may run across the chart.
+GROUP_LABEL_CHARS = 110
 _ARROW = 9
 
 _ACTIVITY_COLUMNS = (
@@ -176,10 +184,12 @@ def _bar(x0: float, x1: float, y: float, open_start: bool, open_end: bool) -> st
     return " ".join(f"{px:.1f},{py:.1f}" for px, py in [*left, *right])
 
 
-def _label(code: str, title: str, depth: int) -> str:
-    text = f"{code} {title}".strip()
-    room = LABEL_CHARS - 3 * depth
+def _clip(text: str, room: int) -> str:
     return text if len(text) <= room else text[: room - 1].rstrip() + "…"
+
+
+def _label(code: str, title: str, depth: int) -> str:
+    return _clip(f"{code} {title}".strip(), LABEL_CHARS - 3 * depth)
 
 
 def build_chart(
@@ -301,7 +311,7 @@ def build_chart(
             Row(
                 kind="group",
                 y=y,
-                label=f"{group.short_name} · {group.name}",
+                label=_clip(f"{group.short_name} · {group.name}", GROUP_LABEL_CHARS),
                 tooltip=group.name,
                 target=group.short_name,
                 markers=markers(group_milestones.get(group.id, [])),
@@ -323,3 +333,66 @@ def build_chart(
         shown=len(activities),
         total=total,
     )
+
+
+#: An id no row has, stood in for the id when a link is built once for every row.
+_ANY_ID = 2_147_483_647
+
+
+def _links(endpoint: str, name: str) -> Callable[[int], str]:
+    """Links to `endpoint` by id, routed once: routing each of thousands was a tenth of the page."""
+    prefix, _, suffix = url_for(endpoint, **{name: _ANY_ID}).partition(str(_ANY_ID))
+    prefix, suffix = escape(prefix), escape(suffix)
+    return lambda id_: f"{prefix}{id_}{suffix}"
+
+
+def _marker(m: Marker, y: float) -> str:
+    cy = y + 13
+    shape = f'class="marker marker-{m.status.value}"'
+    if m.kind == MilestoneKind.MEETING:
+        return f'<circle {shape} cx="{m.x}" cy="{cy}" r="6"/>'
+    if m.kind == MilestoneKind.DEADLINE:
+        points = f"{m.x},{cy - 7} {m.x + 7},{cy + 6} {m.x - 7},{cy + 6}"
+    else:
+        points = f"{m.x},{cy - 7} {m.x + 7},{cy} {m.x},{cy + 7} {m.x - 7},{cy}"
+    return f'<polygon {shape} points="{points}"/>'
+
+
+def draw_rows(chart: Chart) -> Markup:
+    """The chart's rows, each a link with its tooltip, and their milestones' markers."""
+    activity_link = _links("main.activity", "activity_id")
+    milestone_link = _links("main.milestone", "milestone_id")
+    out: list[str] = []
+    for row in chart.rows:
+        title, label, text_y = escape(row.tooltip), escape(row.label), row.y + 17
+        if row.kind == "group":
+            href = escape(url_for("main.group", short_name=row.target))
+            out.append(
+                f'<a href="{href}"><title>{title}</title>'
+                f'<text class="group-label" x="6" y="{text_y}">{label}</text></a>'
+            )
+        else:
+            assert isinstance(row.target, int) and row.status is not None
+            out.append(
+                f'<a href="{activity_link(row.target)}" class="row"><title>{title}</title>'
+                f'<rect class="row-hit" x="0" y="{row.y}" width="{chart.width}" height="26"/>'
+                f'<text class="row-label" x="{10 + 14 * row.depth}" y="{text_y}">{label}</text>'
+            )
+            if row.bar:
+                open_ = " open" if row.open_start or row.open_end else ""
+                out.append(
+                    f'<polygon class="bar bar-{row.status.value}{open_}" points="{row.bar}"/>'
+                )
+            if row.note:
+                out.append(
+                    f'<text class="row-note" x="{chart.label_width + 6}" y="{text_y}">'
+                    f"{escape(row.note)}</text>"
+                )
+            out.append("</a>")
+        for m in row.markers:
+            tip = escape(f"{m.title} ({m.kind.value}, {m.status.label})")
+            out.append(
+                f'<a href="{milestone_link(m.milestone_id)}"><title>{tip}</title>'
+                f"{_marker(m, row.y)}</a>"
+            )
+    return Markup("\n".join(out))
