@@ -63,7 +63,7 @@ _MILESTONE_COLUMNS = (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class Marker:
     x: float
     kind: MilestoneKind
@@ -72,7 +72,7 @@ class Marker:
     milestone_id: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     kind: str  # "group" or "activity"
     y: float
@@ -89,14 +89,14 @@ class Row:
     markers: list[Marker] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Tick:
     x: float
     label: str
     major: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class Chart:
     start: date
     end: date
@@ -253,10 +253,12 @@ def build_chart(
         offset = min(max((day - start).days, 0), days)
         return LABEL_WIDTH + offset / days * CHART_WIDTH
 
+    half_day = CHART_WIDTH / days / 2
+
     def markers(milestones: list[sa.Row[Any]]) -> list[Marker]:
         return [
             Marker(
-                x(m.due_date) + CHART_WIDTH / days / 2,
+                x(m.due_date) + half_day,
                 m.kind,
                 m.status,
                 f"{m.code} {m.title}",
