@@ -274,11 +274,9 @@ def build_chart(
         parent = activity.parent_id if activity.parent_id in shown else None
         children.setdefault(parent, []).append(activity)
 
-    rows: list[Row] = []
-    y = float(AXIS_HEIGHT)
-
-    def add_activity(activity: sa.Row[Any], depth: int) -> None:
-        nonlocal y
+    # no nested function calls itself: a recursive closure is a reference cycle that kept each
+    # chart's thousands of objects alive until a full garbage collection (~100 ms at 10k/50k)
+    def activity_row(activity: sa.Row[Any], depth: int, y: float) -> Row:
         row = Row(
             kind="activity",
             y=y,
@@ -303,11 +301,10 @@ def build_chart(
         if activity.recurrence:
             row.label = "↻ " + row.label
             row.tooltip += " · repeats"
-        rows.append(row)
-        y += ROW_HEIGHT
-        for child in children.get(activity.id, []):
-            add_activity(child, depth + 1)
+        return row
 
+    rows: list[Row] = []
+    y = float(AXIS_HEIGHT)
     for group in groups:
         rows.append(
             Row(
@@ -320,8 +317,13 @@ def build_chart(
             )
         )
         y += ROW_HEIGHT
-        for activity in (a for a in children.get(None, []) if a.working_group_id == group.id):
-            add_activity(activity, 0)
+        # depth first, each activity followed by its children
+        stack = [(a, 0) for a in reversed(children.get(None, [])) if a.working_group_id == group.id]
+        while stack:
+            activity, depth = stack.pop()
+            rows.append(activity_row(activity, depth, y))
+            y += ROW_HEIGHT
+            stack.extend((child, depth + 1) for child in reversed(children.get(activity.id, [])))
 
     return Chart(
         start=start,
