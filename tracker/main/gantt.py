@@ -350,12 +350,17 @@ def _links(endpoint: str, name: str) -> Callable[[int], str]:
     return lambda id_: f"{prefix}{id_}{suffix}"
 
 
+#: Per status and kind, worked out once rather than for each of thousands of markers.
+_MARKER_CLASS = {s: f'class="marker marker-{s.value}"' for s in Status}
+_MARKER_TIP = {(k, s): escape(f" ({k.value}, {s.label})") for k in MilestoneKind for s in Status}
+
+
 def _marker(m: Marker, y: float) -> str:
     cy = y + 13
-    shape = f'class="marker marker-{m.status.value}"'
-    if m.kind == MilestoneKind.MEETING:
+    shape = _MARKER_CLASS[m.status]
+    if m.kind is MilestoneKind.MEETING:
         return f'<circle {shape} cx="{m.x}" cy="{cy}" r="6"/>'
-    if m.kind == MilestoneKind.DEADLINE:
+    if m.kind is MilestoneKind.DEADLINE:
         points = f"{m.x},{cy - 7} {m.x + 7},{cy + 6} {m.x - 7},{cy + 6}"
     else:
         points = f"{m.x},{cy - 7} {m.x + 7},{cy} {m.x},{cy + 7} {m.x - 7},{cy}"
@@ -394,7 +399,7 @@ def draw_rows(chart: Chart) -> Markup:
                 )
             out.append("</a>")
         for m in row.markers:
-            tip = escape(f"{m.title} ({m.kind.value}, {m.status.label})")
+            tip = escape(m.title) + _MARKER_TIP[m.kind, m.status]
             out.append(
                 f'<a href="{milestone_link(m.milestone_id)}"><title>{tip}</title>'
                 f"{_marker(m, row.y)}</a>"
