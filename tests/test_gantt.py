@@ -114,3 +114,13 @@ def test_page_links_rows_and_markers_and_escapes_their_titles(client, session, a
     assert f'<a href="/milestones/{meeting.id}"><title>37-M3 Expert meeting' in page
     assert "&lt;&#34;Cairo&#34; &amp; co&gt; (meeting, " in page
     assert '<circle class="marker marker-' in page  # a meeting is a circle
+
+
+def test_a_capped_chart_says_how_many_it_leaves_out(client, auth, monkeypatch):
+    monkeypatch.setattr("tracker.main.gantt.MAX_ROWS", 3)
+    auth.sign_in_as("member@example.org")
+    page = client.get("/timeline").get_data(as_text=True)
+    assert page.count('class="row"') == 3
+    assert "the 3 due soonest of" in page and "choose a working group or other filters" in page
+    page = client.get("/timeline?working_group=WS1").get_data(as_text=True)
+    assert "the 3 due soonest of" in page and "choose other filters to see the rest" in page
