@@ -220,7 +220,7 @@ def build_chart(
         .order_by(WorkingGroup.short_name)
     ).all()
     # the shown activities' milestones and their groups' own, in one query
-    milestones_of: dict[int | None, list[sa.Row[Any]]] = {}
+    milestones_of: dict[int, list[sa.Row[Any]]] = {}
     group_milestones: dict[int, list[sa.Row[Any]]] = {}
     for m in session.execute(
         sa.select(*_MILESTONE_COLUMNS)
@@ -240,8 +240,8 @@ def build_chart(
     dates = [d for a in activities for d in (a.planned_start, a.planned_end) if d]
     dates += [
         m.due_date
-        for found in (milestones_of, group_milestones)
-        for ms in found.values()
+        for by_owner in (milestones_of, group_milestones)
+        for ms in by_owner.values()
         for m in ms
         if m.due_date
     ]
@@ -356,7 +356,7 @@ _MARKER_TIP = {(k, s): escape(f" ({k.value}, {s.label})") for k in MilestoneKind
 
 
 def _marker(m: Marker, y: float) -> str:
-    """A tenth of a pixel is precise enough, as for bars: full floats were a third of the page."""
+    """To a tenth of a pixel, as bars are: full floats made a tenth of the page's bytes."""
     shape = _MARKER_CLASS[m.status]
     x, left, right = f"{m.x:.1f}", f"{m.x - 7:.1f}", f"{m.x + 7:.1f}"
     top, mid, bottom = y + 6, y + 13, y + 20
