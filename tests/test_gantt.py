@@ -100,3 +100,27 @@ def test_chart_range_parsing():
     assert set(errors) == {"from", "to"}
     _, _, errors = chart_range({"from": "2021", "to": "2020"})
     assert errors == {"to": "the end must come after the start"}
+
+
+def test_page_links_rows_and_markers_and_escapes_their_titles(client, session, auth):
+    auth.sign_in_as("member@example.org")
+    meeting = milestone(session, "EGMS", "37-M3")
+    meeting.title = 'Expert meeting <"Cairo" & co>'
+    session.commit()
+    parent = activity(session, "EGMS", "37")
+    page = client.get("/timeline?working_group=EGMS").get_data(as_text=True)
+    assert f'<a href="/activities/{parent.id}" class="row">' in page
+    assert 'href="/groups/EGMS"' in page
+    assert f'<a href="/milestones/{meeting.id}"><title>37-M3 Expert meeting' in page
+    assert "&lt;&#34;Cairo&#34; &amp; co&gt; (meeting, " in page
+    assert '<circle class="marker marker-' in page  # a meeting is a circle
+
+
+def test_a_capped_chart_says_how_many_it_leaves_out(client, auth, monkeypatch):
+    monkeypatch.setattr("tracker.main.gantt.MAX_ROWS", 3)
+    auth.sign_in_as("member@example.org")
+    page = client.get("/timeline").get_data(as_text=True)
+    assert page.count('class="row"') == 3
+    assert "the 3 due soonest of" in page and "choose a working group or other filters" in page
+    page = client.get("/timeline?working_group=WS1").get_data(as_text=True)
+    assert "the 3 due soonest of" in page and "choose other filters to see the rest" in page

@@ -20,7 +20,7 @@ from tracker.extensions import db
 from tracker.main import bp
 from tracker.main.filters import DUE_WINDOWS, KINDS, ListQuery
 from tracker.main.forms import ActivityProgressForm, MilestoneProgressForm
-from tracker.main.gantt import build_chart, chart_range
+from tracker.main.gantt import build_chart, chart_range, draw_rows
 from tracker.models import (
     Activity,
     ActivityEntity,
@@ -326,6 +326,9 @@ def _conflict(exc: EditConflict, fresh, form, page) -> ResponseReturnValue:  # t
         "your entries are kept in the form, save again to apply them."
     )
     return page(fresh, form, 409)
+
+
+bp.add_app_template_global(draw_rows, "gantt_rows")
 
 
 @bp.app_template_filter("when_written")
