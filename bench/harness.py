@@ -5,6 +5,8 @@ milestones; a small one, a tenth of it, for query counts) and measures:
 
 * web: pages, API and feeds under load from wrk against `tracker serve`, next to the floor;
 * bot: the answer time of a mixed set of questions;
+* feeds: the full build of the whole programme's feed next to icalendar alone, and the 304;
+* reminders: one scan and send to a local SMTP server, and `tracker scheduler`'s peak RSS;
 * query counts of pages, feeds, answers and the reminder scan, on both sizes (they must match);
 * memory: the web workers' peak RSS.
 
@@ -17,16 +19,26 @@ import argparse
 import json
 import platform
 import subprocess
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from bench import bot_answers, web_load
-from bench.common import OUT, TODAY, Size, app_for, counting_queries, prepared_database
+from bench import bot_answers, feeds, reminders, web_load
+from bench.common import (
+    OUT,
+    POSTGRES_SERVER,
+    TODAY,
+    Size,
+    app_for,
+    counting_queries,
+    prepared_database,
+)
 from bot.answer import answer
 from tracker.auth.secrets import create_api_token
 from tracker.extensions import db
+from tracker.feeds.services import create_token
 from tracker.models import Activity, Person
 
 LARGE = Size(10_000, 50_000)
@@ -64,6 +76,16 @@ def query_counts(url: str) -> dict[str, int]:
             with counting_queries(db.engine) as counter:
                 assert client.get(path, headers=api).status_code == 200, path
             counts[f"page: {name}"] = len(counter.statements)
+        _row, feed_token = create_token(db.session, person, f"query counts {time.time()}")
+        db.session.commit()
+        feed = f"/calendar/{feed_token}/working-groups/D2020-01.ics"
+        etag = client.get(feed).headers["ETag"]  # records the token's use
+        with counting_queries(db.engine) as counter:
+            client.get(feed)
+        counts["feed: one group, full"] = len(counter.statements)
+        with counting_queries(db.engine) as counter:
+            assert client.get(feed, headers={"If-None-Match": etag}).status_code == 304
+        counts["feed: one group, 304"] = len(counter.statements)
         for question in QUESTIONS:
             with counting_queries(db.engine) as counter:
                 answer(db.session, question, TODAY, base_url="http://tracker.bench")
@@ -85,6 +107,14 @@ def run_backend(backend: str, seconds: int, fresh: bool) -> dict[str, Any]:
     result["web"] = web_load.measure(large, seconds)
     print("- bot answers")
     result["bot"] = bot_answers.measure(large)
+    print("- feeds in process")
+    result["feeds"] = feeds.measure(large)
+    print("- reminder scan and send")
+    with reminders.throwaway(backend, POSTGRES_SERVER) as url:
+        options = argparse.Namespace(
+            today=reminders.SCAN_DAY, activities=LARGE.activities, milestones=LARGE.milestones
+        )
+        result["reminders"] = reminders.bench(backend, url, options)
     print("- query counts")
     result["queries"] = {"small": query_counts(small), "large": query_counts(large)}
     return result
@@ -109,6 +139,28 @@ def table(results: dict[str, Any]) -> str:
             f"| {backend} | bot, {bot['answers']} answers | p50 {bot['p50_ms']:.1f} ms, p95"
             f" {bot['p95_ms']:.1f} ms | p95 < 100 ms |"
         )
+        programme, poll = result["feeds"]["programme"], result["feeds"]["poll_304"]
+        lines.append(
+            f"| {backend} | feed, whole programme ({programme['events']} events, "
+            f"{programme['mb']:.0f} MB), full build | {programme['full_build_s']:.1f} s vs "
+            f"icalendar alone {programme['floor_s']:.1f} s: {programme['ratio']:.2f}x | <= 1.5x |"
+        )
+        lines.append(
+            f"| {backend} | feed 304, in process | p50 {poll['p50_ms']:.2f} ms, p95 "
+            f"{poll['p95_ms']:.2f} ms, {poll['queries']} statement(s) | - |"
+        )
+        scan = result["reminders"]["large"]
+        lines.append(
+            f"| {backend} | reminder scan, {scan['reminders']:,} reminders in {scan['digests']} "
+            f"digests | {scan['scan_seconds']:.2f} s | < 5 s |"
+        )
+        send = result["reminders"]["send"]
+        lines.append(
+            f"| {backend} | reminders sent over SMTP | {send['sent']} digests in "
+            f"{send['send_seconds']:.2f} s | - |"
+        )
+        scheduler = result["reminders"]["scheduler"]
+        lines.append(f"| {backend} | scheduler peak RSS | {scheduler['peak_rss_mb']:.0f} MB | - |")
         peak = max(result["web"]["worker_peak_rss_mb"].values())
         lines.append(f"| {backend} | web worker peak RSS | {peak:.0f} MB | < 150 MB |")
         small, large = result["queries"]["small"], result["queries"]["large"]

@@ -130,6 +130,10 @@ def throwaway(kind: str, server_url: str | None) -> Iterator[str]:
         admin.dispose()
 
 
+#: A day on which the synthetic programme has reminders of every kind due.
+SCAN_DAY = date(2023, 6, 15)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -385,7 +389,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--activities", type=int, default=10_000)
     parser.add_argument("--milestones", type=int, default=50_000)
-    parser.add_argument("--today", type=date.fromisoformat, default=date(2023, 6, 15))
+    parser.add_argument("--today", type=date.fromisoformat, default=SCAN_DAY)
     parser.add_argument(
         "--postgres",
         default=os.environ.get(
