@@ -168,16 +168,70 @@ def find_items(
     a feed or a reminder scan reads tens of thousands of them.
     """
     wg_id, entity_id = _resolve_names(session, flt)
+    items, occurrences = _first(
+        session, flt, today, wg_id, entity_id, _Lookups.load(session), limit
+    )
+    if limit is None:
+        return ItemPage(items, len(items), flt)
+    # counted whether or not the page is full: the same queries always
+    return ItemPage(items, _count_once(session, flt, today, wg_id, entity_id) + occurrences, flt)
+
+
+@dataclass
+class Dashboard:
+    """A dashboard's tallies, the first items of its overdue and upcoming sections, and how
+    many open items the reader's entity leads."""
+
+    counts: DashboardCounts
+    #: `find_items` pages, their totals taken from `counts`.
+    overdue: ItemPage
+    upcoming: ItemPage
+    led: int | None
+
+
+def dashboard(
+    session: so.Session,
+    flt: ItemFilter,
+    today: date,
+    *,
+    size: int,
+    leader: Entity | None = None,
+    soon_days: int = UPCOMING_DAYS,
+) -> Dashboard:
+    """What a dashboard shows for `flt`, each number counted once.
+
+    The same as `dashboard_counts`, then `find_items` with `overdue` and with the next
+    `soon_days` days of open items (the first `size` of each), and the total of `find_items`
+    for the open items `leader` leads; but names and small tables are read once, and the
+    sections' totals are the tallies' rather than counted again.
+    """
+    wg_id, entity_id = _resolve_names(session, flt)
+    counts = _tally(session, flt, today, soon_days, wg_id, entity_id)
     lookups = _Lookups.load(session)
-    pages: list[list[Item]] = []
-    total = 0
-    for kind, model in (("activity", Activity), ("milestone", Milestone)):
-        if kind in flt.kinds:
-            items, count = _find(session, model, flt, today, wg_id, entity_id, limit, lookups)
-            pages.append(items)
-            total += count
-    merged = list(heapq.merge(*pages, key=_sort_key))
-    return ItemPage(merged[:limit] if limit is not None else merged, total, flt)
+    late = replace(flt, overdue=True)
+    soon = replace(flt, due_from=today, due_to=today + timedelta(days=soon_days), open_only=True)
+    led = None
+    if leader is not None:
+        mine = replace(flt, entity=leader.acronym, leading_only=True, open_only=True)
+        led = _count_once(session, mine, today, wg_id, leader.id)
+        led += sum(
+            len(_placed(session, model, _conditions(model, mine, wg_id, leader.id), mine, today))
+            for model in _models(mine)
+        )
+    return Dashboard(
+        counts,
+        ItemPage(
+            _first(session, late, today, wg_id, entity_id, lookups, size)[0],
+            sum(counts.overdue.values()),
+            late,
+        ),
+        ItemPage(
+            _first(session, soon, today, wg_id, entity_id, lookups, size)[0],
+            sum(counts.due_soon.values()),
+            soon,
+        ),
+        led,
+    )
 
 
 @dataclass
@@ -196,58 +250,77 @@ class DashboardCounts:
 def dashboard_counts(
     session: so.Session, flt: ItemFilter, today: date, soon_days: int = UPCOMING_DAYS
 ) -> DashboardCounts:
-    """The dashboard's tallies, counted in the database in one pass over each table.
+    """The dashboard's tallies: one statement counts them all, then the recurring items.
 
     They agree with `find_items`: by status with `flt`, overdue with `flt` and `overdue`, due
     soon with `flt` and the next `soon_days` days of open items.
     """
-    wg_id, entity_id = _resolve_names(session, flt)
-    short_names = dict(session.execute(sa.select(WorkingGroup.id, WorkingGroup.short_name)).all())
+    return _tally(session, flt, today, soon_days, *_resolve_names(session, flt))
+
+
+def _tally(
+    session: so.Session,
+    flt: ItemFilter,
+    today: date,
+    soon_days: int,
+    wg_id: int | None,
+    entity_id: int | None,
+) -> DashboardCounts:
     counts = DashboardCounts({}, {}, {})
     soon = replace(flt, due_from=today, due_to=today + timedelta(days=soon_days), open_only=True)
+    per_group = {"late": counts.overdue, "soon": counts.due_soon}
 
-    def add(group: str, status: Status, count: int, late: int = 0, due_soon: int = 0) -> None:
-        per_group = counts.by_status.setdefault(group, dict.fromkeys(Status, 0))
-        per_group[status] += count
-        counts.overdue[group] = counts.overdue.get(group, 0) + late
-        counts.due_soon[group] = counts.due_soon.get(group, 0) + due_soon
+    def add(measure: str, group: str, status: Status, count: int) -> None:
+        by_status = counts.by_status.setdefault(group, dict.fromkeys(Status, 0))
+        if measure == "all":
+            by_status[status] += count
+        else:
+            per_group[measure][group] = per_group[measure].get(group, 0) + count
 
-    for kind, model in (("activity", Activity), ("milestone", Milestone)):
-        if kind not in flt.kinds:
-            continue
-        base = _conditions(model, flt, wg_id, entity_id)
-        window = _window_conditions(model, flt, today)
-        once = [*base, *window, *([model.recurrence.is_(None)] if flt.windowed else [])]
-        once_and_open = sa.and_(model.recurrence.is_(None), model.status.not_in(CLOSED_STATUSES))
+    kinds = _models(flt)
+    counted: list[sa.Select[Any]] = []
+    for model in kinds:
+        once = [*_conditions(model, flt, wg_id, entity_id), *_window_conditions(model, flt, today)]
+        if flt.windowed:
+            once.append(model.recurrence.is_(None))
+        open_once = [*once, model.recurrence.is_(None), model.status.not_in(CLOSED_STATUSES)]
         due = _due_column(model)
-        rows = session.execute(  # grouped by id, not name: the due index alone answers it
-            sa.select(
-                model.working_group_id,
-                model.status,
-                sa.func.count(),
-                _tally(once_and_open, due < today),
-                _tally(once_and_open, due >= soon.due_from, due <= soon.due_to),
+        # a grouped count per measure, its condition in WHERE: each reads a range of the group
+        # index alone, where one pass with a CASE per measure evaluated them on every row
+        for measure, where in (
+            ("all", once),
+            ("late", [*open_once, due < today]),
+            ("soon", [*open_once, due >= soon.due_from, due <= soon.due_to]),
+        ):
+            counted.append(
+                sa.select(
+                    sa.literal_column(f"'{measure}'").label("measure"),
+                    model.working_group_id.label("group_id"),
+                    model.status.label("status"),
+                    sa.func.count().label("n"),
+                )
+                .where(*where)
+                .group_by(model.working_group_id, model.status)
             )
-            .where(*once)
-            .group_by(model.working_group_id, model.status)
-        )
-        for group_id, status, count, late, due_soon in rows:
-            add(short_names[group_id], status, count, late or 0, due_soon or 0)
-        if flt.overdue:  # a recurring item is never overdue
-            continue
-        for series in _outlines(session, model, base):
+    if counted:
+        union = sa.union_all(*counted).subquery()
+        for measure, group, status, n in session.execute(
+            sa.select(union.c.measure, WorkingGroup.short_name, union.c.status, union.c.n).join(
+                WorkingGroup, WorkingGroup.id == union.c.group_id
+            )
+        ):
+            add(measure, group, status, n)
+    if flt.overdue:  # a recurring item is never overdue
+        return counts
+    for model in kinds:
+        for series in _outlines(session, model, _conditions(model, flt, wg_id, entity_id)):
             group = series.working_group
             if flt.windowed:
                 for found in _occurrences_in(series, flt, today):
-                    add(group, found.status, 1)
+                    add("all", group, found.status, 1)
             if series.is_open:
-                add(group, series.status, 0, due_soon=len(_occurrences_in(series, soon, today)))
+                add("soon", group, series.status, len(_occurrences_in(series, soon, today)))
     return counts
-
-
-def _tally(*conditions: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
-    """How many rows of a group meet all `conditions`."""
-    return sa.func.sum(sa.case((sa.and_(*conditions), 1), else_=0))
 
 
 def _resolve_names(session: so.Session, flt: ItemFilter) -> tuple[int | None, int | None]:
@@ -509,8 +582,7 @@ def _find(
 ) -> tuple[list[Item], int]:
     base = _conditions(model, flt, wg_id, entity_id)
     due = _due_column(model)
-    # cheap tests first: engines that keep the written order then skip the text search
-    once = [model.recurrence.is_(None), *_window_conditions(model, flt, today), *base]
+    once = _once(model, flt, today, wg_id, entity_id)
     # NULLS LAST lets the engines walk the due index in order and stop at the limit; with a
     # text search, which may match nothing, a scan and a sort cost less than that walk
     order: list[Any] = [due.asc().nulls_last(), model.working_group_id]
@@ -518,15 +590,66 @@ def _find(
     if flt.text:
         order.insert(0, due.is_(None))
     items = _rows(session, model, once, lookups, order=order, limit=limit)
-    count = len(items)
-    if limit is not None:  # counted whether or not the page is full: the same queries always
-        count = session.scalar(sa.select(sa.func.count()).select_from(model).where(*once)) or 0
-
     if flt.overdue:  # a recurring item is never overdue
-        return items, count
+        return items, 0
     occurrences, occurrence_count = _recurring(session, model, base, flt, today, limit, lookups)
     merged = list(heapq.merge(items, occurrences, key=_sort_key))
-    return (merged[:limit] if limit is not None else merged), count + occurrence_count
+    return (merged[:limit] if limit is not None else merged), occurrence_count
+
+
+def _models(flt: ItemFilter) -> list[type[Activity] | type[Milestone]]:
+    return [m for k, m in (("activity", Activity), ("milestone", Milestone)) if k in flt.kinds]
+
+
+def _once(
+    model: type[Activity] | type[Milestone],
+    flt: ItemFilter,
+    today: date,
+    wg_id: int | None,
+    entity_id: int | None,
+) -> list[sa.ColumnElement[bool]]:
+    """The conditions on the rows that do not recur."""
+    # cheap tests first: engines that keep the written order then skip the text search
+    return [
+        model.recurrence.is_(None),
+        *_window_conditions(model, flt, today),
+        *_conditions(model, flt, wg_id, entity_id),
+    ]
+
+
+def _first(
+    session: so.Session,
+    flt: ItemFilter,
+    today: date,
+    wg_id: int | None,
+    entity_id: int | None,
+    lookups: _Lookups,
+    limit: int | None,
+) -> tuple[list[Item], int]:
+    """The first `limit` items matching `flt`, and how many occurrences of recurring items do."""
+    pages: list[list[Item]] = []
+    occurrences = 0
+    for model in _models(flt):
+        items, placed = _find(session, model, flt, today, wg_id, entity_id, limit, lookups)
+        pages.append(items)
+        occurrences += placed
+    merged = list(heapq.merge(*pages, key=_sort_key))
+    return (merged[:limit] if limit is not None else merged), occurrences
+
+
+def _count_once(
+    session: so.Session, flt: ItemFilter, today: date, wg_id: int | None, entity_id: int | None
+) -> int:
+    """How many rows that do not recur match `flt`: a statement per kind."""
+    return sum(
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(model)
+            .where(*_once(model, flt, today, wg_id, entity_id))
+        )
+        or 0
+        for model in _models(flt)
+    )
 
 
 def _recurring(
@@ -543,17 +666,28 @@ def _recurring(
     Occurrences are placed from a few columns of every recurring row; only the rows whose
     occurrences are kept are then loaded whole.
     """
+    placed = sorted(_placed(session, model, base, flt, today), key=_sort_key)
+    kept = placed if limit is None else placed[:limit]
+    wanted = [model.id.in_({o.id for o in kept})]  # also for none: the same queries always
+    whole = {item.id: item for item in _rows(session, model, wanted, lookups)}
+    return [_with_timing(whole[o.id], o) for o in kept], len(placed)
+
+
+def _placed(
+    session: so.Session,
+    model: type[Activity] | type[Milestone],
+    base: list[sa.ColumnElement[bool]],
+    flt: ItemFilter,
+    today: date,
+) -> list[Item]:
+    """The occurrences of the recurring items matching `base` that `flt` finds, as outlines."""
     placed: list[Item] = []
     for series in _outlines(session, model, base):
         found = _occurrences_in(series, flt, today)
         if flt.series:  # the series itself, when one of its occurrences is in the window
             found = [series] if found else []
         placed.extend(found)
-    placed.sort(key=_sort_key)
-    kept = placed if limit is None else placed[:limit]
-    wanted = [model.id.in_({o.id for o in kept})]  # also for none: the same queries always
-    whole = {item.id: item for item in _rows(session, model, wanted, lookups)}
-    return [_with_timing(whole[o.id], o) for o in kept], len(placed)
+    return placed
 
 
 _OUTLINE_COLUMNS: dict[type[Activity] | type[Milestone], tuple[sa.ColumnElement[Any], ...]] = {
