@@ -178,63 +178,6 @@ def find_items(
 
 
 @dataclass
-class Dashboard:
-    """A dashboard's tallies, the first items of its overdue and upcoming sections, and how
-    many open items the reader's entity leads."""
-
-    counts: DashboardCounts
-    #: `find_items` pages, their totals taken from `counts`.
-    overdue: ItemPage
-    upcoming: ItemPage
-    led: int | None
-
-
-def dashboard(
-    session: so.Session,
-    flt: ItemFilter,
-    today: date,
-    *,
-    size: int,
-    leader: Entity | None = None,
-    soon_days: int = UPCOMING_DAYS,
-) -> Dashboard:
-    """What a dashboard shows for `flt`, each number counted once.
-
-    The same as `dashboard_counts`, then `find_items` with `overdue` and with the next
-    `soon_days` days of open items (the first `size` of each), and the total of `find_items`
-    for the open items `leader` leads; but names and small tables are read once, and the
-    sections' totals are the tallies' rather than counted again.
-    """
-    wg_id, entity_id = _resolve_names(session, flt)
-    counts = _tally(session, flt, today, soon_days, wg_id, entity_id)
-    lookups = _Lookups.load(session)
-    late = replace(flt, overdue=True)
-    soon = replace(flt, due_from=today, due_to=today + timedelta(days=soon_days), open_only=True)
-    led = None
-    if leader is not None:
-        mine = replace(flt, entity=leader.acronym, leading_only=True, open_only=True)
-        led = _count_once(session, mine, today, wg_id, leader.id)
-        led += sum(
-            len(_placed(session, model, _conditions(model, mine, wg_id, leader.id), mine, today))
-            for model in _models(mine)
-        )
-    return Dashboard(
-        counts,
-        ItemPage(
-            _first(session, late, today, wg_id, entity_id, lookups, size)[0],
-            sum(counts.overdue.values()),
-            late,
-        ),
-        ItemPage(
-            _first(session, soon, today, wg_id, entity_id, lookups, size)[0],
-            sum(counts.due_soon.values()),
-            soon,
-        ),
-        led,
-    )
-
-
-@dataclass
 class DashboardCounts:
     """What a dashboard tallies, per working group (short name)."""
 
@@ -245,6 +188,52 @@ class DashboardCounts:
     #: the next `UPCOMING_DAYS` days, occurrences of recurring items included.
     overdue: dict[str, int]
     due_soon: dict[str, int]
+    #: Of those, how many open ones a given entity leads (see `dashboard`).
+    led: int | None = None
+
+
+@dataclass
+class Dashboard:
+    """A dashboard's tallies and the first items of its overdue and upcoming sections."""
+
+    counts: DashboardCounts
+    #: `find_items` pages, their totals taken from `counts`.
+    overdue: ItemPage
+    upcoming: ItemPage
+
+
+def dashboard(
+    session: so.Session,
+    today: date,
+    *,
+    working_group: str | None,
+    size: int,
+    leader: Entity | None = None,
+    soon_days: int = UPCOMING_DAYS,
+) -> Dashboard:
+    """What the dashboard of a working group (or of all) shows, each number counted once.
+
+    The same as `dashboard_counts`, then `find_items` with `overdue` and with the next
+    `soon_days` days of open items (the first `size` of each), and, as `counts.led`, the total
+    of `find_items` for the open items `leader` leads. But names and small tables are read
+    once, the sections' totals are the tallies', and the occurrences of recurring items due
+    soon are placed once for both the tally and the section.
+    """
+    flt = ItemFilter(working_group=working_group)  # no window: a recurring item counts once
+    wg_id, entity_id = _resolve_names(session, flt)
+    counts, soon_placed = _tally(
+        session, flt, today, soon_days, wg_id, entity_id, leader.id if leader else None
+    )
+    lookups = _Lookups.load(session)
+    late = replace(flt, overdue=True)
+    soon = replace(flt, due_from=today, due_to=today + timedelta(days=soon_days), open_only=True)
+    first_late, _ = _first(session, late, today, wg_id, entity_id, lookups, size)
+    first_soon, _ = _first(session, soon, today, wg_id, entity_id, lookups, size, soon_placed)
+    return Dashboard(
+        counts,
+        ItemPage(first_late, sum(counts.overdue.values()), late),
+        ItemPage(first_soon, sum(counts.due_soon.values()), soon),
+    )
 
 
 def dashboard_counts(
@@ -255,7 +244,11 @@ def dashboard_counts(
     They agree with `find_items`: by status with `flt`, overdue with `flt` and `overdue`, due
     soon with `flt` and the next `soon_days` days of open items.
     """
-    return _tally(session, flt, today, soon_days, *_resolve_names(session, flt))
+    return _tally(session, flt, today, soon_days, *_resolve_names(session, flt))[0]
+
+
+#: Per kind, the occurrences of its open recurring items due soon, as `_placed` finds them.
+_Placed = dict[type[Activity] | type[Milestone], list[Item]]
 
 
 def _tally(
@@ -265,8 +258,11 @@ def _tally(
     soon_days: int,
     wg_id: int | None,
     entity_id: int | None,
-) -> DashboardCounts:
-    counts = DashboardCounts({}, {}, {})
+    leader_id: int | None = None,
+) -> tuple[DashboardCounts, _Placed]:
+    """`dashboard_counts`, with the items `leader_id` leads (only without a window), and the
+    occurrences due soon it placed."""
+    counts = DashboardCounts({}, {}, {}, None if leader_id is None else 0)
     soon = replace(flt, due_from=today, due_to=today + timedelta(days=soon_days), open_only=True)
     per_group = {"late": counts.overdue, "soon": counts.due_soon}
 
@@ -274,6 +270,8 @@ def _tally(
         by_status = counts.by_status.setdefault(group, dict.fromkeys(Status, 0))
         if measure == "all":
             by_status[status] += count
+        elif measure == "led":
+            counts.led = (counts.led or 0) + count
         else:
             per_group[measure][group] = per_group[measure].get(group, 0) + count
 
@@ -287,11 +285,15 @@ def _tally(
         due = _due_column(model)
         # a grouped count per measure, its condition in WHERE: each reads a range of the group
         # index alone, where one pass with a CASE per measure evaluated them on every row
-        for measure, where in (
+        measures = [
             ("all", once),
             ("late", [*open_once, due < today]),
             ("soon", [*open_once, due >= soon.due_from, due <= soon.due_to]),
-        ):
+        ]
+        if leader_id is not None:  # without a window a recurring item counts once, as a row
+            mine = replace(flt, leading_only=True, open_only=True)
+            measures.append(("led", _conditions(model, mine, wg_id, leader_id)))
+        for measure, where in measures:
             counted.append(
                 sa.select(
                     sa.literal_column(f"'{measure}'").label("measure"),
@@ -310,8 +312,9 @@ def _tally(
             )
         ):
             add(measure, group, status, n)
+    placed: _Placed = {model: [] for model in kinds}
     if flt.overdue:  # a recurring item is never overdue
-        return counts
+        return counts, placed
     for model in kinds:
         for series in _outlines(session, model, _conditions(model, flt, wg_id, entity_id)):
             group = series.working_group
@@ -319,8 +322,10 @@ def _tally(
                 for found in _occurrences_in(series, flt, today):
                     add("all", group, found.status, 1)
             if series.is_open:
-                add("soon", group, series.status, len(_occurrences_in(series, soon, today)))
-    return counts
+                due_soon = _occurrences_in(series, soon, today)
+                placed[model].extend(due_soon)
+                add("soon", group, series.status, len(due_soon))
+    return counts, placed
 
 
 def _resolve_names(session: so.Session, flt: ItemFilter) -> tuple[int | None, int | None]:
@@ -579,6 +584,7 @@ def _find(
     entity_id: int | None,
     limit: int | None,
     lookups: _Lookups,
+    placed: list[Item] | None = None,
 ) -> tuple[list[Item], int]:
     base = _conditions(model, flt, wg_id, entity_id)
     due = _due_column(model)
@@ -592,7 +598,9 @@ def _find(
     items = _rows(session, model, once, lookups, order=order, limit=limit)
     if flt.overdue:  # a recurring item is never overdue
         return items, 0
-    occurrences, occurrence_count = _recurring(session, model, base, flt, today, limit, lookups)
+    if placed is None:
+        placed = _placed(session, model, base, flt, today)
+    occurrences, occurrence_count = _recurring(session, model, placed, limit, lookups)
     merged = list(heapq.merge(items, occurrences, key=_sort_key))
     return (merged[:limit] if limit is not None else merged), occurrence_count
 
@@ -625,14 +633,26 @@ def _first(
     entity_id: int | None,
     lookups: _Lookups,
     limit: int | None,
+    placed: _Placed | None = None,
 ) -> tuple[list[Item], int]:
-    """The first `limit` items matching `flt`, and how many occurrences of recurring items do."""
+    """The first `limit` items matching `flt`, and how many occurrences of recurring items do
+    (`placed`: those occurrences, if already placed)."""
     pages: list[list[Item]] = []
     occurrences = 0
     for model in _models(flt):
-        items, placed = _find(session, model, flt, today, wg_id, entity_id, limit, lookups)
+        items, count = _find(
+            session,
+            model,
+            flt,
+            today,
+            wg_id,
+            entity_id,
+            limit,
+            lookups,
+            None if placed is None else placed[model],
+        )
         pages.append(items)
-        occurrences += placed
+        occurrences += count
     merged = list(heapq.merge(*pages, key=_sort_key))
     return (merged[:limit] if limit is not None else merged), occurrences
 
@@ -655,18 +675,17 @@ def _count_once(
 def _recurring(
     session: so.Session,
     model: type[Activity] | type[Milestone],
-    base: list[sa.ColumnElement[bool]],
-    flt: ItemFilter,
-    today: date,
+    placed: list[Item],
     limit: int | None,
     lookups: _Lookups,
 ) -> tuple[list[Item], int]:
-    """The occurrences of recurring items, soonest first (the first `limit`), and how many.
+    """The `placed` occurrences of recurring items, soonest first (the first `limit`), and how
+    many.
 
-    Occurrences are placed from a few columns of every recurring row; only the rows whose
-    occurrences are kept are then loaded whole.
+    Occurrences are placed from a few columns of every recurring row (`_placed`); only the rows
+    whose occurrences are kept are then loaded whole.
     """
-    placed = sorted(_placed(session, model, base, flt, today), key=_sort_key)
+    placed = sorted(placed, key=_sort_key)
     kept = placed if limit is None else placed[:limit]
     wanted = [model.id.in_({o.id for o in kept})]  # also for none: the same queries always
     whole = {item.id: item for item in _rows(session, model, wanted, lookups)}

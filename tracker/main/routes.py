@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from tracker.auth import current_person, login_required
 from tracker.clock import today
 from tracker.domain.entities import UnknownName
-from tracker.domain.items import UPCOMING_DAYS, ItemFilter, dashboard, find_items
+from tracker.domain.items import UPCOMING_DAYS, dashboard, find_items
 from tracker.domain.permissions import can_update_progress, require
 from tracker.domain.status import Actor, EditConflict, recent_changes, update_progress
 from tracker.extensions import db
@@ -47,8 +47,8 @@ def _dashboard(group: WorkingGroup | None) -> dict[str, object]:
     person = current_person()
     found = dashboard(
         db.session,
-        ItemFilter(working_group=group.short_name if group else None),
         now,
+        working_group=group.short_name if group else None,
         size=SECTION_SIZE,
         leader=person.entity if person is not None else None,
     )
@@ -65,7 +65,7 @@ def _dashboard(group: WorkingGroup | None) -> dict[str, object]:
         "overdue": found.overdue,
         "upcoming": found.upcoming,
         "changes": recent_changes(db.session, limit=SECTION_SIZE, working_group=group),
-        "mine": found.led,
+        "mine": found.counts.led,
         "late_by_group": found.counts.overdue,
         "soon_by_group": found.counts.due_soon,
         "upcoming_days": UPCOMING_DAYS,
