@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import TEST_TODAY
 from tests.webtools import activity
-from tracker.domain.entities import EntityDirectory
+from tracker.domain.entities import EntityDirectory, resolve_working_group
 from tracker.domain.items import (
     UPCOMING_DAYS,
     ItemFilter,
@@ -64,7 +64,13 @@ def test_counts_agree_with_find_items(session, flt):
 @pytest.mark.parametrize("leader", [None, "IOM", "UN DESA"])
 def test_dashboard_agrees_with_find_items(session, group, leader):
     entity = EntityDirectory.load(session).resolve(leader) if leader else None
-    found = dashboard(session, TEST_TODAY, working_group=group, size=3, leader=entity)
+    found = dashboard(
+        session,
+        TEST_TODAY,
+        working_group=resolve_working_group(session, group) if group else None,
+        size=3,
+        leader=entity,
+    )
     flt = ItemFilter(working_group=group)
     late = replace(flt, overdue=True)
     soon = replace(

@@ -206,7 +206,7 @@ def dashboard(
     session: so.Session,
     today: date,
     *,
-    working_group: str | None,
+    working_group: WorkingGroup | None,
     size: int,
     leader: Entity | None = None,
     soon_days: int = UPCOMING_DAYS,
@@ -219,16 +219,17 @@ def dashboard(
     once, the sections' totals are the tallies', and the occurrences of recurring items due
     soon are placed once for both the tally and the section.
     """
-    flt = ItemFilter(working_group=working_group)  # no window: a recurring item counts once
-    wg_id, entity_id = _resolve_names(session, flt)
+    # no window: a recurring item counts once
+    flt = ItemFilter(working_group=working_group.short_name if working_group else None)
+    wg_id = working_group.id if working_group else None
     counts, soon_placed = _tally(
-        session, flt, today, soon_days, wg_id, entity_id, leader.id if leader else None
+        session, flt, today, soon_days, wg_id, None, leader.id if leader else None
     )
     lookups = _Lookups.load(session)
     late = replace(flt, overdue=True)
     soon = replace(flt, due_from=today, due_to=today + timedelta(days=soon_days), open_only=True)
-    first_late, _ = _first(session, late, today, wg_id, entity_id, lookups, size)
-    first_soon, _ = _first(session, soon, today, wg_id, entity_id, lookups, size, soon_placed)
+    first_late, _ = _first(session, late, today, wg_id, None, lookups, size)
+    first_soon, _ = _first(session, soon, today, wg_id, None, lookups, size, soon_placed)
     return Dashboard(
         counts,
         ItemPage(first_late, sum(counts.overdue.values()), late),
@@ -267,7 +268,9 @@ def _tally(
     per_group = {"late": counts.overdue, "soon": counts.due_soon}
 
     def add(measure: str, group: str, status: Status, count: int) -> None:
-        by_status = counts.by_status.setdefault(group, dict.fromkeys(Status, 0))
+        by_status = counts.by_status.get(group)
+        if by_status is None:
+            by_status = counts.by_status[group] = dict.fromkeys(Status, 0)
         if measure == "all":
             by_status[status] += count
         elif measure == "led":

@@ -48,7 +48,7 @@ def _dashboard(group: WorkingGroup | None) -> dict[str, object]:
     found = dashboard(
         db.session,
         now,
-        working_group=group.short_name if group else None,
+        working_group=group,
         size=SECTION_SIZE,
         leader=person.entity if person is not None else None,
     )
