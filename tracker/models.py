@@ -279,7 +279,8 @@ class Activity(PlannedTimelineMixin, TimestampMixin, db.Model):
         sa.UniqueConstraint("working_group_id", "code"),
         # covers "due between", "overdue" and their counts without reading the rows
         sa.Index("ix_activity_due", "planned_end", "status", "recurrence", "working_group_id"),
-        # the dashboard's counts per group and status, and one group's items, in index order
+        # the dashboard's counts per group and status (each a range of it, read alone), and one
+        # group's items
         sa.Index(
             "ix_activity_group_status", "working_group_id", "status", "recurrence", "planned_end"
         ),
@@ -365,7 +366,7 @@ class Milestone(TimestampMixin, db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("working_group_id", "code"),
-        # as for activities: the counts per group and status read the index alone
+        # as for activities
         sa.Index("ix_milestone_due", "due_date", "status", "recurrence", "working_group_id"),
         sa.Index(
             "ix_milestone_group_status", "working_group_id", "status", "recurrence", "due_date"
