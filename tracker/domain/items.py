@@ -263,6 +263,7 @@ def _tally(
 ) -> tuple[DashboardCounts, _Placed]:
     """`dashboard_counts`, with the items `leader_id` leads (only without a window), and the
     occurrences due soon it placed."""
+    assert leader_id is None or not flt.windowed, "led items are counted as rows, without a window"
     counts = DashboardCounts({}, {}, {}, None if leader_id is None else 0)
     soon = replace(flt, due_from=today, due_to=today + timedelta(days=soon_days), open_only=True)
     per_group = {"late": counts.overdue, "soon": counts.due_soon}
