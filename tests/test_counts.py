@@ -9,7 +9,14 @@ import pytest
 
 from tests.conftest import TEST_TODAY
 from tests.webtools import activity
-from tracker.domain.items import UPCOMING_DAYS, ItemFilter, dashboard_counts, find_items
+from tracker.domain.entities import EntityDirectory, resolve_working_group
+from tracker.domain.items import (
+    UPCOMING_DAYS,
+    ItemFilter,
+    dashboard,
+    dashboard_counts,
+    find_items,
+)
 from tracker.domain.status import Actor, recent_changes, update_progress
 from tracker.models import Person, Status
 
@@ -51,6 +58,31 @@ def test_counts_agree_with_find_items(session, flt):
     soon = find_items(session, soon_filter, TEST_TODAY).items
     assert {g: n for g, n in counts.overdue.items() if n} == per_group(late)
     assert {g: n for g, n in counts.due_soon.items() if n} == per_group(soon)
+
+
+@pytest.mark.parametrize("group", [None, "WS1", "EGMS"])
+@pytest.mark.parametrize("leader", [None, "IOM", "UN DESA"])
+def test_dashboard_agrees_with_find_items(session, group, leader):
+    entity = EntityDirectory.load(session).resolve(leader) if leader else None
+    found = dashboard(
+        session,
+        TEST_TODAY,
+        working_group=resolve_working_group(session, group) if group else None,
+        size=3,
+        leader=entity,
+    )
+    flt = ItemFilter(working_group=group)
+    late = replace(flt, overdue=True)
+    soon = replace(
+        flt, due_from=TEST_TODAY, due_to=TEST_TODAY + timedelta(days=UPCOMING_DAYS), open_only=True
+    )
+    assert found.overdue == find_items(session, late, TEST_TODAY, limit=3)
+    assert found.upcoming == find_items(session, soon, TEST_TODAY, limit=3)
+    led = None
+    if leader:
+        mine = replace(flt, entity=leader, leading_only=True, open_only=True)
+        led = find_items(session, mine, TEST_TODAY).total
+    assert found.counts == replace(dashboard_counts(session, flt, TEST_TODAY), led=led)
 
 
 def test_recent_changes_leave_out_creation_and_filter_by_group(session):

@@ -279,6 +279,11 @@ class Activity(PlannedTimelineMixin, TimestampMixin, db.Model):
         sa.UniqueConstraint("working_group_id", "code"),
         # covers "due between", "overdue" and their counts without reading the rows
         sa.Index("ix_activity_due", "planned_end", "status", "recurrence", "working_group_id"),
+        # the dashboard's counts per group and status (each a range of it, read alone), and one
+        # group's items
+        sa.Index(
+            "ix_activity_group_status", "working_group_id", "status", "recurrence", "planned_end"
+        ),
         # the few recurring items, whose occurrences every query places
         sa.Index("ix_activity_recurring", "id", **RECURRING_ONLY),
     )
@@ -286,8 +291,9 @@ class Activity(PlannedTimelineMixin, TimestampMixin, db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     #: Stable identity for calendars and integrations; survives edits of every other field.
     uid: so.Mapped[str] = so.mapped_column(sa.String(36), unique=True, default=new_uid)
+    #: indexed by ix_activity_group_status, which it leads
     working_group_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("working_group.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("working_group.id", ondelete="CASCADE")
     )
     parent_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("activity.id", ondelete="SET NULL"), index=True
@@ -360,15 +366,19 @@ class Milestone(TimestampMixin, db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("working_group_id", "code"),
-        # as for activities: the counts per group and status read the index alone
+        # as for activities
         sa.Index("ix_milestone_due", "due_date", "status", "recurrence", "working_group_id"),
+        sa.Index(
+            "ix_milestone_group_status", "working_group_id", "status", "recurrence", "due_date"
+        ),
         sa.Index("ix_milestone_recurring", "id", **RECURRING_ONLY),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     uid: so.Mapped[str] = so.mapped_column(sa.String(36), unique=True, default=new_uid)
+    #: indexed by ix_milestone_group_status, which it leads
     working_group_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("working_group.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("working_group.id", ondelete="CASCADE")
     )
     activity_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("activity.id", ondelete="SET NULL"), index=True

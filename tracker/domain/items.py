@@ -168,16 +168,13 @@ def find_items(
     a feed or a reminder scan reads tens of thousands of them.
     """
     wg_id, entity_id = _resolve_names(session, flt)
-    lookups = _Lookups.load(session)
-    pages: list[list[Item]] = []
-    total = 0
-    for kind, model in (("activity", Activity), ("milestone", Milestone)):
-        if kind in flt.kinds:
-            items, count = _find(session, model, flt, today, wg_id, entity_id, limit, lookups)
-            pages.append(items)
-            total += count
-    merged = list(heapq.merge(*pages, key=_sort_key))
-    return ItemPage(merged[:limit] if limit is not None else merged, total, flt)
+    items, occurrences = _first(
+        session, flt, today, wg_id, entity_id, _Lookups.load(session), limit
+    )
+    if limit is None:
+        return ItemPage(items, len(items), flt)
+    # counted whether or not the page is full: the same queries always
+    return ItemPage(items, _count_once(session, flt, today, wg_id, entity_id) + occurrences, flt)
 
 
 @dataclass
@@ -191,63 +188,148 @@ class DashboardCounts:
     #: the next `UPCOMING_DAYS` days, occurrences of recurring items included.
     overdue: dict[str, int]
     due_soon: dict[str, int]
+    #: Of those, how many open ones a given entity leads (see `dashboard`).
+    led: int | None = None
+
+
+@dataclass
+class Dashboard:
+    """A dashboard's tallies and the first items of its overdue and upcoming sections."""
+
+    counts: DashboardCounts
+    #: `find_items` pages, their totals taken from `counts`.
+    overdue: ItemPage
+    upcoming: ItemPage
+
+
+def dashboard(
+    session: so.Session,
+    today: date,
+    *,
+    working_group: WorkingGroup | None,
+    size: int,
+    leader: Entity | None = None,
+    soon_days: int = UPCOMING_DAYS,
+) -> Dashboard:
+    """What the dashboard of a working group (or of all) shows, each number counted once.
+
+    The same as `dashboard_counts`, then `find_items` with `overdue` and with the next
+    `soon_days` days of open items (the first `size` of each), and, as `counts.led`, the total
+    of `find_items` for the open items `leader` leads. But names and small tables are read
+    once, the sections' totals are the tallies', and the occurrences of recurring items due
+    soon are placed once for both the tally and the section.
+    """
+    # no window: a recurring item counts once
+    flt = ItemFilter(working_group=working_group.short_name if working_group else None)
+    wg_id = working_group.id if working_group else None
+    counts, soon_placed = _tally(
+        session, flt, today, soon_days, wg_id, None, leader.id if leader else None
+    )
+    lookups = _Lookups.load(session)
+    late = replace(flt, overdue=True)
+    soon = replace(flt, due_from=today, due_to=today + timedelta(days=soon_days), open_only=True)
+    first_late, _ = _first(session, late, today, wg_id, None, lookups, size)
+    first_soon, _ = _first(session, soon, today, wg_id, None, lookups, size, soon_placed)
+    return Dashboard(
+        counts,
+        ItemPage(first_late, sum(counts.overdue.values()), late),
+        ItemPage(first_soon, sum(counts.due_soon.values()), soon),
+    )
 
 
 def dashboard_counts(
     session: so.Session, flt: ItemFilter, today: date, soon_days: int = UPCOMING_DAYS
 ) -> DashboardCounts:
-    """The dashboard's tallies, counted in the database in one pass over each table.
+    """The dashboard's tallies: one statement counts them all, then the recurring items.
 
     They agree with `find_items`: by status with `flt`, overdue with `flt` and `overdue`, due
     soon with `flt` and the next `soon_days` days of open items.
     """
-    wg_id, entity_id = _resolve_names(session, flt)
-    short_names = dict(session.execute(sa.select(WorkingGroup.id, WorkingGroup.short_name)).all())
-    counts = DashboardCounts({}, {}, {})
+    return _tally(session, flt, today, soon_days, *_resolve_names(session, flt))[0]
+
+
+#: Per kind, the occurrences of its open recurring items due soon, as `_placed` finds them.
+_Placed = dict[type[Activity] | type[Milestone], list[Item]]
+
+
+def _tally(
+    session: so.Session,
+    flt: ItemFilter,
+    today: date,
+    soon_days: int,
+    wg_id: int | None,
+    entity_id: int | None,
+    leader_id: int | None = None,
+) -> tuple[DashboardCounts, _Placed]:
+    """`dashboard_counts`, with the items `leader_id` leads (only without a window), and the
+    occurrences due soon it placed."""
+    assert leader_id is None or not flt.windowed, "led items are counted as rows, without a window"
+    counts = DashboardCounts({}, {}, {}, None if leader_id is None else 0)
     soon = replace(flt, due_from=today, due_to=today + timedelta(days=soon_days), open_only=True)
+    per_group = {"late": counts.overdue, "soon": counts.due_soon}
 
-    def add(group: str, status: Status, count: int, late: int = 0, due_soon: int = 0) -> None:
-        per_group = counts.by_status.setdefault(group, dict.fromkeys(Status, 0))
-        per_group[status] += count
-        counts.overdue[group] = counts.overdue.get(group, 0) + late
-        counts.due_soon[group] = counts.due_soon.get(group, 0) + due_soon
+    def add(measure: str, group: str, status: Status, count: int) -> None:
+        by_status = counts.by_status.get(group)
+        if by_status is None:
+            by_status = counts.by_status[group] = dict.fromkeys(Status, 0)
+        if measure == "all":
+            by_status[status] += count
+        elif measure == "led":
+            counts.led = (counts.led or 0) + count
+        else:
+            per_group[measure][group] = per_group[measure].get(group, 0) + count
 
-    for kind, model in (("activity", Activity), ("milestone", Milestone)):
-        if kind not in flt.kinds:
-            continue
-        base = _conditions(model, flt, wg_id, entity_id)
-        window = _window_conditions(model, flt, today)
-        once = [*base, *window, *([model.recurrence.is_(None)] if flt.windowed else [])]
-        once_and_open = sa.and_(model.recurrence.is_(None), model.status.not_in(CLOSED_STATUSES))
+    kinds = _models(flt)
+    counted: list[sa.Select[Any]] = []
+    for model in kinds:
+        once = [*_conditions(model, flt, wg_id, entity_id), *_window_conditions(model, flt, today)]
+        if flt.windowed:
+            once.append(model.recurrence.is_(None))
+        open_once = [*once, model.recurrence.is_(None), model.status.not_in(CLOSED_STATUSES)]
         due = _due_column(model)
-        rows = session.execute(  # grouped by id, not name: the due index alone answers it
-            sa.select(
-                model.working_group_id,
-                model.status,
-                sa.func.count(),
-                _tally(once_and_open, due < today),
-                _tally(once_and_open, due >= soon.due_from, due <= soon.due_to),
+        # a grouped count per measure, its condition in WHERE: each reads a range of the group
+        # index alone, where one pass with a CASE per measure evaluated them on every row
+        measures = [
+            ("all", once),
+            ("late", [*open_once, due < today]),
+            ("soon", [*open_once, due >= soon.due_from, due <= soon.due_to]),
+        ]
+        if leader_id is not None:  # without a window a recurring item counts once, as a row
+            mine = replace(flt, leading_only=True, open_only=True)
+            measures.append(("led", _conditions(model, mine, wg_id, leader_id)))
+        for measure, where in measures:
+            counted.append(
+                sa.select(
+                    sa.literal_column(f"'{measure}'").label("measure"),
+                    model.working_group_id.label("group_id"),
+                    model.status.label("status"),
+                    sa.func.count().label("n"),
+                )
+                .where(*where)
+                .group_by(model.working_group_id, model.status)
             )
-            .where(*once)
-            .group_by(model.working_group_id, model.status)
-        )
-        for group_id, status, count, late, due_soon in rows:
-            add(short_names[group_id], status, count, late or 0, due_soon or 0)
-        if flt.overdue:  # a recurring item is never overdue
-            continue
-        for series in _outlines(session, model, base):
+    if counted:
+        union = sa.union_all(*counted).subquery()
+        for measure, group, status, n in session.execute(
+            sa.select(union.c.measure, WorkingGroup.short_name, union.c.status, union.c.n).join(
+                WorkingGroup, WorkingGroup.id == union.c.group_id
+            )
+        ):
+            add(measure, group, status, n)
+    placed: _Placed = {model: [] for model in kinds}
+    if flt.overdue:  # a recurring item is never overdue
+        return counts, placed
+    for model in kinds:
+        for series in _outlines(session, model, _conditions(model, flt, wg_id, entity_id)):
             group = series.working_group
             if flt.windowed:
                 for found in _occurrences_in(series, flt, today):
-                    add(group, found.status, 1)
+                    add("all", group, found.status, 1)
             if series.is_open:
-                add(group, series.status, 0, due_soon=len(_occurrences_in(series, soon, today)))
-    return counts
-
-
-def _tally(*conditions: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
-    """How many rows of a group meet all `conditions`."""
-    return sa.func.sum(sa.case((sa.and_(*conditions), 1), else_=0))
+                due_soon = _occurrences_in(series, soon, today)
+                placed[model].extend(due_soon)
+                add("soon", group, series.status, len(due_soon))
+    return counts, placed
 
 
 def _resolve_names(session: so.Session, flt: ItemFilter) -> tuple[int | None, int | None]:
@@ -506,11 +588,11 @@ def _find(
     entity_id: int | None,
     limit: int | None,
     lookups: _Lookups,
+    placed: list[Item] | None = None,
 ) -> tuple[list[Item], int]:
     base = _conditions(model, flt, wg_id, entity_id)
     due = _due_column(model)
-    # cheap tests first: engines that keep the written order then skip the text search
-    once = [model.recurrence.is_(None), *_window_conditions(model, flt, today), *base]
+    once = _once(model, flt, today, wg_id, entity_id)
     # NULLS LAST lets the engines walk the due index in order and stop at the limit; with a
     # text search, which may match nothing, a scan and a sort cost less than that walk
     order: list[Any] = [due.asc().nulls_last(), model.working_group_id]
@@ -518,42 +600,117 @@ def _find(
     if flt.text:
         order.insert(0, due.is_(None))
     items = _rows(session, model, once, lookups, order=order, limit=limit)
-    count = len(items)
-    if limit is not None:  # counted whether or not the page is full: the same queries always
-        count = session.scalar(sa.select(sa.func.count()).select_from(model).where(*once)) or 0
-
     if flt.overdue:  # a recurring item is never overdue
-        return items, count
-    occurrences, occurrence_count = _recurring(session, model, base, flt, today, limit, lookups)
+        return items, 0
+    if placed is None:
+        placed = _placed(session, model, base, flt, today)
+    occurrences, occurrence_count = _recurring(session, model, placed, limit, lookups)
     merged = list(heapq.merge(items, occurrences, key=_sort_key))
-    return (merged[:limit] if limit is not None else merged), count + occurrence_count
+    return (merged[:limit] if limit is not None else merged), occurrence_count
+
+
+def _models(flt: ItemFilter) -> list[type[Activity] | type[Milestone]]:
+    return [m for k, m in (("activity", Activity), ("milestone", Milestone)) if k in flt.kinds]
+
+
+def _once(
+    model: type[Activity] | type[Milestone],
+    flt: ItemFilter,
+    today: date,
+    wg_id: int | None,
+    entity_id: int | None,
+) -> list[sa.ColumnElement[bool]]:
+    """The conditions on the rows that do not recur."""
+    # cheap tests first: engines that keep the written order then skip the text search
+    return [
+        model.recurrence.is_(None),
+        *_window_conditions(model, flt, today),
+        *_conditions(model, flt, wg_id, entity_id),
+    ]
+
+
+def _first(
+    session: so.Session,
+    flt: ItemFilter,
+    today: date,
+    wg_id: int | None,
+    entity_id: int | None,
+    lookups: _Lookups,
+    limit: int | None,
+    placed: _Placed | None = None,
+) -> tuple[list[Item], int]:
+    """The first `limit` items matching `flt`, and how many occurrences of recurring items do
+    (`placed`: those occurrences, if already placed)."""
+    pages: list[list[Item]] = []
+    occurrences = 0
+    for model in _models(flt):
+        items, count = _find(
+            session,
+            model,
+            flt,
+            today,
+            wg_id,
+            entity_id,
+            limit,
+            lookups,
+            None if placed is None else placed[model],
+        )
+        pages.append(items)
+        occurrences += count
+    merged = list(heapq.merge(*pages, key=_sort_key))
+    return (merged[:limit] if limit is not None else merged), occurrences
+
+
+def _count_once(
+    session: so.Session, flt: ItemFilter, today: date, wg_id: int | None, entity_id: int | None
+) -> int:
+    """How many rows that do not recur match `flt`: a statement per kind."""
+    return sum(
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(model)
+            .where(*_once(model, flt, today, wg_id, entity_id))
+        )
+        or 0
+        for model in _models(flt)
+    )
 
 
 def _recurring(
     session: so.Session,
     model: type[Activity] | type[Milestone],
-    base: list[sa.ColumnElement[bool]],
-    flt: ItemFilter,
-    today: date,
+    placed: list[Item],
     limit: int | None,
     lookups: _Lookups,
 ) -> tuple[list[Item], int]:
-    """The occurrences of recurring items, soonest first (the first `limit`), and how many.
+    """The `placed` occurrences of recurring items, soonest first (the first `limit`), and how
+    many.
 
-    Occurrences are placed from a few columns of every recurring row; only the rows whose
-    occurrences are kept are then loaded whole.
+    Occurrences are placed from a few columns of every recurring row (`_placed`); only the rows
+    whose occurrences are kept are then loaded whole.
     """
+    placed = sorted(placed, key=_sort_key)
+    kept = placed if limit is None else placed[:limit]
+    wanted = [model.id.in_({o.id for o in kept})]  # also for none: the same queries always
+    whole = {item.id: item for item in _rows(session, model, wanted, lookups)}
+    return [_with_timing(whole[o.id], o) for o in kept], len(placed)
+
+
+def _placed(
+    session: so.Session,
+    model: type[Activity] | type[Milestone],
+    base: list[sa.ColumnElement[bool]],
+    flt: ItemFilter,
+    today: date,
+) -> list[Item]:
+    """The occurrences of the recurring items matching `base` that `flt` finds, as outlines."""
     placed: list[Item] = []
     for series in _outlines(session, model, base):
         found = _occurrences_in(series, flt, today)
         if flt.series:  # the series itself, when one of its occurrences is in the window
             found = [series] if found else []
         placed.extend(found)
-    placed.sort(key=_sort_key)
-    kept = placed if limit is None else placed[:limit]
-    wanted = [model.id.in_({o.id for o in kept})]  # also for none: the same queries always
-    whole = {item.id: item for item in _rows(session, model, wanted, lookups)}
-    return [_with_timing(whole[o.id], o) for o in kept], len(placed)
+    return placed
 
 
 _OUTLINE_COLUMNS: dict[type[Activity] | type[Milestone], tuple[sa.ColumnElement[Any], ...]] = {

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -13,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from tracker.auth import current_person, login_required
 from tracker.clock import today
 from tracker.domain.entities import UnknownName
-from tracker.domain.items import UPCOMING_DAYS, ItemFilter, dashboard_counts, find_items
+from tracker.domain.items import UPCOMING_DAYS, dashboard, find_items
 from tracker.domain.permissions import can_update_progress, require
 from tracker.domain.status import Actor, EditConflict, recent_changes, update_progress
 from tracker.extensions import db
@@ -45,35 +44,30 @@ def _groups() -> list[WorkingGroup]:
 def _dashboard(group: WorkingGroup | None) -> dict[str, object]:
     """Counts come from the database; only the first rows of each section are loaded."""
     now = today()
-    flt = ItemFilter(working_group=group.short_name if group else None)
-    late = replace(flt, overdue=True)
-    soon = replace(flt, due_from=now, due_to=now + timedelta(days=UPCOMING_DAYS), open_only=True)
-    tallies = dashboard_counts(db.session, flt, now)
-    counts = tallies.by_status
+    person = current_person()
+    found = dashboard(
+        db.session,
+        now,
+        working_group=group,
+        size=SECTION_SIZE,
+        leader=person.entity if person is not None else None,
+    )
+    counts = found.counts.by_status
     totals = dict.fromkeys(Status, 0)
     for per_group in counts.values():
         for status, count in per_group.items():
             totals[status] += count
-    person = current_person()
-    mine = None
-    if person is not None and person.entity is not None:
-        mine = find_items(
-            db.session,
-            replace(flt, entity=person.entity.acronym, leading_only=True, open_only=True),
-            now,
-            limit=1,
-        ).total
     return {
         "group": group,
         "counts": counts,
         "totals": totals,
         "total": sum(totals.values()),
-        "overdue": find_items(db.session, late, now, limit=SECTION_SIZE),
-        "upcoming": find_items(db.session, soon, now, limit=SECTION_SIZE),
+        "overdue": found.overdue,
+        "upcoming": found.upcoming,
         "changes": recent_changes(db.session, limit=SECTION_SIZE, working_group=group),
-        "mine": mine,
-        "late_by_group": tallies.overdue,
-        "soon_by_group": tallies.due_soon,
+        "mine": found.counts.led,
+        "late_by_group": found.counts.overdue,
+        "soon_by_group": found.counts.due_soon,
         "upcoming_days": UPCOMING_DAYS,
         "today": now,
     }
