@@ -3,7 +3,7 @@
 They lead with the working group, so they replace the indexes of the working group alone.
 
 Revision ID: dashboard_indexes
-Revises: due_indexes
+Revises: content_state
 Create Date: 2026-11-22 03:40:00.000000
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "dashboard_indexes"
-down_revision = "due_indexes"
+down_revision = "content_state"
 branch_labels = None
 depends_on = None
 
