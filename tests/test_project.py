@@ -3,10 +3,13 @@
 import tomllib
 from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
 from flask_migrate import check
 
 from tracker import MIGRATIONS_DIR
 from tracker.cli.workplan import create_schema
+from tracker.extensions import db
 
 ROOT = Path(__file__).parent.parent
 
@@ -26,3 +29,22 @@ def test_every_package_is_shipped():
         for p in (ROOT / top).rglob("__init__.py")
     }
     assert found <= listed, f"add to pyproject.toml: {sorted(found - listed)}"
+
+
+def test_text_searches_have_their_indexes_on_postgresql(empty_app):
+    """Without them a search word scans every milestone (bench/RESULTS.md, the bot)."""
+    with empty_app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL's trigram indexes; SQLite has none")
+        create_schema()
+        names = set(
+            db.session.scalars(
+                sa.text("SELECT indexname FROM pg_indexes WHERE indexname LIKE '%search'")
+            )
+        )
+        db.session.remove()
+    assert names == {
+        f"ix_{table}_{column}_search"
+        for table in ("activity", "milestone")
+        for column in ("title", "description", "code")
+    }

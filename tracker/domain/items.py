@@ -168,11 +168,16 @@ def find_items(
     a feed or a reminder scan reads tens of thousands of them.
     """
     wg_id, entity_id = _resolve_names(session, flt)
+    # a text search scans every row whatever the order: its row query counts them on the way,
+    # where a separate count would scan them again; other filters count from an index
+    counted: list[int] | None = [] if flt.text and limit is not None else None
     items, occurrences = _first(
-        session, flt, today, wg_id, entity_id, _Lookups.load(session), limit
+        session, flt, today, wg_id, entity_id, _Lookups.load(session), limit, counted=counted
     )
     if limit is None:
         return ItemPage(items, len(items), flt)
+    if counted is not None:
+        return ItemPage(items, sum(counted) + occurrences, flt)
     # counted whether or not the page is full: the same queries always
     return ItemPage(items, _count_once(session, flt, today, wg_id, entity_id) + occurrences, flt)
 
@@ -537,17 +542,27 @@ def _rows(
     *,
     order: list[Any] | None = None,
     limit: int | None = None,
+    counted: list[int] | None = None,
 ) -> list[Item]:
-    """Items for the rows matching `where`, in `order`, with their entities (two queries)."""
+    """Items for the rows matching `where`, in `order`, with their entities (two queries).
+
+    With `counted`, how many rows match in all is appended to it, counted by the same
+    statement (a window over the matches, before the limit) rather than by a second one.
+    """
     parent_id = Activity.parent_id if model is Activity else Milestone.activity_id
+    columns = _ROW_COLUMNS[model]
+    if counted is not None:
+        columns = (*columns, sa.func.count().over().label("matching"))
     query = (
-        sa.select(*_ROW_COLUMNS[model])
+        sa.select(*columns)
         .outerjoin(_PARENT, _PARENT.id == parent_id)
         .where(*where)
         .order_by(*(order or []))
         .limit(limit)
     )
     rows = session.execute(query).all()
+    if counted is not None:
+        counted.append(rows[0].matching if rows else 0)
     activity_ids = (
         [r.id for r in rows]
         if model is Activity
@@ -589,6 +604,7 @@ def _find(
     limit: int | None,
     lookups: _Lookups,
     placed: list[Item] | None = None,
+    counted: list[int] | None = None,
 ) -> tuple[list[Item], int]:
     base = _conditions(model, flt, wg_id, entity_id)
     due = _due_column(model)
@@ -599,7 +615,7 @@ def _find(
     order.append(model.sort_key if model is Activity else model.code)
     if flt.text:
         order.insert(0, due.is_(None))
-    items = _rows(session, model, once, lookups, order=order, limit=limit)
+    items = _rows(session, model, once, lookups, order=order, limit=limit, counted=counted)
     if flt.overdue:  # a recurring item is never overdue
         return items, 0
     if placed is None:
@@ -638,9 +654,10 @@ def _first(
     lookups: _Lookups,
     limit: int | None,
     placed: _Placed | None = None,
+    counted: list[int] | None = None,
 ) -> tuple[list[Item], int]:
     """The first `limit` items matching `flt`, and how many occurrences of recurring items do
-    (`placed`: those occurrences, if already placed)."""
+    (`placed`: those occurrences, if already placed; `counted`: see `_rows`)."""
     pages: list[list[Item]] = []
     occurrences = 0
     for model in _models(flt):
@@ -654,6 +671,7 @@ def _first(
             limit,
             lookups,
             None if placed is None else placed[model],
+            counted,
         )
         pages.append(items)
         occurrences += count

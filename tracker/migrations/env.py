@@ -18,6 +18,11 @@ config.set_main_option(
 )
 
 
+def include_name(name, type_, _parent_names):  # type: ignore[no-untyped-def]
+    """The PostgreSQL-only text search indexes (migration text_search) have no model."""
+    return not (type_ == "index" and name is not None and name.endswith("_search"))
+
+
 def run_migrations_offline() -> None:
     context.configure(
         url=config.get_main_option("sqlalchemy.url"),
@@ -39,6 +44,7 @@ def run_migrations_online() -> None:
 
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
+    conf_args.setdefault("include_name", include_name)
     with target_db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():
