@@ -17,11 +17,8 @@ import sqlalchemy as sa
 from tracker.extensions import db
 from tracker.feeds.models import FeedToken
 from tracker.feeds.services import hash_token, use_to_record
-from tracker.models import CONTENT_STATE_ID, ContentState, utcnow
+from tracker.models import CONTENT_STATE_ID, ContentState, read_content_state, utcnow
 
-_STATE = sa.select(ContentState.version, ContentState.changed_at).where(
-    ContentState.id == CONTENT_STATE_ID
-)
 _TOKEN_AND_STATE = (
     sa.select(ContentState.version, ContentState.changed_at, FeedToken.last_used_at)
     .select_from(ContentState)
@@ -53,15 +50,14 @@ def poll_state(token: str | None) -> tuple[int, datetime] | None:
     """
     try:
         if token is None:
-            row = _connection().execute(_STATE).first()
-        else:
-            row = _connection().execute(_TOKEN_AND_STATE, {"token_hash": hash_token(token)}).first()
+            return read_content_state(_connection())
+        row = _connection().execute(_TOKEN_AND_STATE, {"token_hash": hash_token(token)}).first()
     except sa.exc.DBAPIError:
         close_kept_connection()  # a server restart, say: the next poll connects anew
         return None
     if row is None:
         return None
-    if token is not None and use_to_record(row.last_used_at, utcnow()):
+    if use_to_record(row.last_used_at, utcnow()):
         return None
     return row.version, row.changed_at
 

@@ -42,6 +42,7 @@ from tracker.feeds.services import (
     entity_feed,
     feed_path,
     feed_url,
+    find_token,
     group_feed,
     note_use,
     person_feed,
@@ -49,12 +50,11 @@ from tracker.feeds.services import (
     render,
     revoke_token,
     rotate_token,
-    token_and_state,
     tokens_of,
     validators,
     webcal,
 )
-from tracker.models import Entity, Person, WorkingGroup, utcnow
+from tracker.models import Entity, Person, WorkingGroup, read_content_state, utcnow
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 #: Where the page finds a token it may show once, after it was made or rotated.
@@ -112,7 +112,8 @@ def _serve(
         polled = poll_state(token)
         if polled is not None and _not_modified(found := _validators(options, polled)):
             return Response(status=304, headers=_headers(found, public))
-    state, row = token_and_state(db.session, token)
+    state = read_content_state(db.session)  # before what it vouches for is read
+    row = find_token(db.session, token) if token is not None else None
     if token is not None:
         if row is None or not can_read(row.person):
             return _plain("No such calendar feed.", 404)

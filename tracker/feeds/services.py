@@ -24,13 +24,10 @@ from tracker.domain.items import ItemFilter, ItemKind, find_items
 from tracker.feeds.calendar import build_calendar
 from tracker.feeds.models import FeedToken
 from tracker.models import (
-    CONTENT_STATE_ID,
-    ContentState,
     Entity,
     Person,
     Status,
     WorkingGroup,
-    read_content_state,
     utcnow,
 )
 from tracker.timeline import format_date
@@ -451,26 +448,3 @@ def validators(
         key += (today.isoformat(),)
     digest = hashlib.sha256(repr(key).encode()).hexdigest()
     return Validators(etag=digest[:32], last_modified=last)
-
-
-#: Built once: a calendar client polls, and building the statement costs more than running it.
-_TOKEN_AND_STATE = (
-    sa.select(ContentState.version, ContentState.changed_at, FeedToken)
-    .select_from(ContentState)
-    .where(ContentState.id == CONTENT_STATE_ID)
-    .outerjoin(FeedToken, FeedToken.token_hash == sa.bindparam("token_hash"))
-    .options(so.joinedload(FeedToken.person))
-)
-
-
-def token_and_state(
-    session: so.Session, token: str | None
-) -> tuple[tuple[int, datetime], FeedToken | None]:
-    """The content state and, for a token, its row with the person: in one statement, as the
-    304 answer of a feed needs both and nothing else."""
-    if token is None:
-        return read_content_state(session), None
-    found = session.execute(_TOKEN_AND_STATE, {"token_hash": hash_token(token)}).first()
-    if found is None:
-        return read_content_state(session), find_token(session, token)
-    return (found.version, found.changed_at), found.FeedToken
