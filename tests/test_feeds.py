@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import timedelta
+import sqlite3
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ from tracker.domain.items import ItemFilter, apply_timeline, find_items
 from tracker.domain.status import Actor, update_progress
 from tracker.extensions import db
 from tracker.feeds.models import FeedToken
+from tracker.feeds.polls import _kept_for, poll_state
 from tracker.feeds.services import (
     USE_RECORDED_EVERY,
     FeedOptions,
@@ -380,18 +382,20 @@ def test_query_count_does_not_grow_with_the_programme(client, session, count_que
 
 
 def test_a_poll_is_one_statement_and_no_session(empty_app):
-    """What calendar clients do all day: ask again with the ETag they hold."""
+    """What calendar clients do all day: ask again with the ETag they hold. The statement runs
+    on the kept connection's DBAPI cursor, past SQLAlchemy's statement events."""
     seed(empty_app)
     client = empty_app.test_client()
     with empty_app.app_context():
         token = token_for(db.session, COORDINATOR)
     url = f"/calendar/{token}/working-groups/EGMS.ics"
     etag = client.get(url).headers["ETag"]  # records the token's use: the next hour reads only
-    statements: list[str] = []
+    through_engine: list[str] = []
+    on_the_cursor: list[str] = []
     sessions: list[object] = []
 
     def statement(_conn, _cursor, sql, *_args):
-        statements.append(sql)
+        through_engine.append(sql)
 
     def session_opened(session, _transaction, _connection):
         sessions.append(session)
@@ -399,13 +403,46 @@ def test_a_poll_is_one_statement_and_no_session(empty_app):
     with empty_app.app_context():
         sa.event.listen(db.engine, "before_cursor_execute", statement)
         sa.event.listen(sa.orm.Session, "after_begin", session_opened)
+        kept = _kept_for(db.engine).connection.connection.driver_connection
+        traced = isinstance(kept, sqlite3.Connection)
+        if traced:
+            kept.set_trace_callback(on_the_cursor.append)
         try:
             assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
         finally:
             sa.event.remove(db.engine, "before_cursor_execute", statement)
             sa.event.remove(sa.orm.Session, "after_begin", session_opened)
-    assert len(statements) == 1 and "content_state" in statements[0]
-    assert sessions == []
+            if traced:
+                kept.set_trace_callback(None)
+    assert through_engine == [] and sessions == []
+    if traced:
+        assert len(on_the_cursor) == 1 and "content_state" in on_the_cursor[0]
+
+
+def test_a_poll_reads_what_the_session_reads_and_reconnects(empty_app):
+    """The cursor's rows converted as SQLAlchemy converts them; a lost connection costs one
+    poll the full path, and the next poll connects anew."""
+    seed(empty_app)
+    with empty_app.app_context():
+        token = token_for(db.session, COORDINATOR)
+        row = db.session.scalars(sa.select(FeedToken)).one()
+        row.last_used_at = utcnow()
+        db.session.commit()
+        state = read_content_state(db.session)
+        db.session.rollback()
+        assert poll_state(token) == state and poll_state(None) == state
+        assert isinstance(state[1], datetime) and state[1].utcoffset() == timedelta(0)
+        assert poll_state("no such token") is None
+        lost = _kept_for(db.engine)
+        if db.engine.dialect.name == "postgresql":
+            pid = lost.connection.connection.driver_connection.info.backend_pid
+            db.session.execute(sa.select(sa.func.pg_terminate_backend(pid)))
+            db.session.rollback()
+        else:
+            lost.connection.connection.driver_connection.close()
+        assert poll_state(token) is None
+        assert poll_state(token) == state
+        assert _kept_for(db.engine) is not lost
 
 
 def test_query_count_holds_past_the_loaders_batch_size(session, count_queries):

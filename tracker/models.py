@@ -571,13 +571,15 @@ CONTENT_MODELS: tuple[type[Any], ...] = (
 _CONTENT_CHANGED = "tracker.content_changed"
 
 
+#: The workplan's version and when it last changed, in one primary-key read.
+CONTENT_STATE_READ = sa.select(ContentState.version, ContentState.changed_at).where(
+    ContentState.id == CONTENT_STATE_ID
+)
+
+
 def read_content_state(connection: sa.Connection | so.Session) -> tuple[int, datetime]:
-    """The workplan's version and when it last changed, in one primary-key read."""
-    row = connection.execute(
-        sa.select(ContentState.version, ContentState.changed_at).where(
-            ContentState.id == CONTENT_STATE_ID
-        )
-    ).first()
+    """The content state (`CONTENT_STATE_READ`), also of a database made before its row."""
+    row = connection.execute(CONTENT_STATE_READ).first()
     return (row.version, row.changed_at) if row else (0, datetime(2000, 1, 1, tzinfo=UTC))
 
 
