@@ -21,6 +21,7 @@ from tracker.domain.status import Actor, update_progress
 from tracker.extensions import db
 from tracker.feeds.models import FeedToken
 from tracker.feeds.polls import _kept_for, poll_state
+from tracker.feeds.routes import NO_OPTIONS
 from tracker.feeds.services import (
     USE_RECORDED_EVERY,
     FeedOptions,
@@ -544,6 +545,7 @@ def test_options_read_back_from_their_own_query():
         again.setdefault(name, []).append(value)
     assert FeedOptions.from_query(again) == options
     assert options.depends_on_today and not FeedOptions(statuses=options.statuses).depends_on_today
+    assert FeedOptions.from_query({}) == NO_OPTIONS  # what an address without a query means
 
 
 def test_use_is_recorded_at_most_hourly(session):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -59,6 +60,7 @@ from tracker.models import Entity, Person, WorkingGroup, read_content_state, utc
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 #: Where the page finds a token it may show once, after it was made or rotated.
 FRESH_TOKEN = "feeds.fresh_token"
+NO_OPTIONS = FeedOptions()
 
 
 def _plain(message: str, status: int) -> Response:
@@ -87,13 +89,15 @@ def _validators(options: FeedOptions, state: tuple[int, datetime]) -> Validators
     )
 
 
-def _headers(found: Validators, public: bool) -> dict[str, str]:
-    return {
-        "ETag": f'"{found.etag}"',
-        "Last-Modified": http_date(found.last_modified),
+@functools.lru_cache(maxsize=1024)
+def _headers(found: Validators, public: bool) -> tuple[tuple[str, str], ...]:
+    """Kept per process: every poll of an unchanged feed sends the same."""
+    return (
+        ("ETag", f'"{found.etag}"'),
+        ("Last-Modified", http_date(found.last_modified)),
         # a private address is a secret: no shared cache may keep it
-        "Cache-Control": "public, no-cache" if public else "private, no-cache",
-    }
+        ("Cache-Control", "public, no-cache" if public else "private, no-cache"),
+    )
 
 
 def _serve(
@@ -105,7 +109,11 @@ def _serve(
     ETag is only handed out with a feed, and any change to names moves the content state on.
     """
     try:
-        options = FeedOptions.from_query(request.args.to_dict(flat=False))
+        options = (
+            FeedOptions.from_query(request.args.to_dict(flat=False))
+            if request.query_string
+            else NO_OPTIONS  # nearly every address: spare a poll the parsing
+        )
     except FeedOptionError as exc:
         return _plain(str(exc), 400)
     if request.if_none_match or request.if_modified_since:

@@ -8,6 +8,7 @@ same filter are the same bytes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Mapping
@@ -419,11 +420,13 @@ class Validators:
     last_modified: datetime
 
 
+@functools.lru_cache(maxsize=1024)
 def address_of(path: str, options: FeedOptions) -> str:
     """What tells one feed apart from every other: its path and its options, in one spelling."""
     return f"{path}?{urlencode(options.query())}"
 
 
+@functools.lru_cache(maxsize=1024)
 def validators(
     address: str,
     state: tuple[int, datetime],
@@ -438,6 +441,7 @@ def validators(
     anywhere costs every feed one rebuild, where a per-feed answer would cost a query as large
     as the feed, and missing a change would leave a calendar wrong. `today` is given for feeds
     that change at midnight with no change to the data (`FeedOptions.depends_on_today`).
+    Kept per process, as `address_of`: every poll of an unchanged feed asks the same again.
     """
     version, changed_at = state
     key: tuple[object, ...] = (FORMAT_VERSION, base_url, address, version, changed_at.isoformat())
