@@ -7,11 +7,11 @@ reads both on a connection each worker thread keeps, in autocommit mode, so that
 sees the newest commit and holds no snapshot open.
 
 The statement runs on that connection's DBAPI cursor, compiled once per connection, not
-through `Connection.execute`: SQLAlchemy's execution context and result object cost about
-40 us a statement (SQLite: 47 us against 5 us on the cursor; PostgreSQL over loopback: 100 us
-more than the cursor's round trip), as much as the rest of a 304. Statement events
-(`before_cursor_execute`) therefore do not see a poll. PostgreSQL's plan is kept on the
-server: psycopg prepares a statement it has run five times on a connection.
+through `Connection.execute`, whose execution context and result object cost as much as the
+rest of a 304 (measured: SQLite 47 us against 5 us on the cursor; PostgreSQL over loopback
+200 us against 115 us). Statement events (`before_cursor_execute`) therefore do not see a
+poll. PostgreSQL keeps the plan: psycopg prepares a statement on a connection once it has run
+it five times (its `prepare_threshold`), which halves the round trip (170 us unprepared).
 """
 
 from __future__ import annotations
