@@ -581,11 +581,22 @@ def read_content_state(connection: sa.Connection | so.Session) -> tuple[int, dat
     return (row.version, row.changed_at) if row else (0, datetime(2000, 1, 1, tzinfo=UTC))
 
 
+def _changes_content(session: so.Session) -> bool:
+    """Whether the session holds new, deleted or modified workplan rows (not yet flushed)."""
+    return any(isinstance(obj, CONTENT_MODELS) for obj in (*session.new, *session.deleted)) or any(
+        isinstance(obj, CONTENT_MODELS) and session.is_modified(obj) for obj in session.dirty
+    )
+
+
+def has_uncommitted_content(session: so.Session) -> bool:
+    """Whether the session's transaction changed the workplan without committing yet: what it
+    reads then is not what `read_content_state` names."""
+    return bool(session.info.get(_CONTENT_CHANGED)) or _changes_content(session)
+
+
 @sa.event.listens_for(so.Session, "after_flush")
 def _note_content_flush(session: so.Session, _context: Any) -> None:
-    if any(isinstance(obj, CONTENT_MODELS) for obj in (*session.new, *session.deleted)) or any(
-        isinstance(obj, CONTENT_MODELS) and session.is_modified(obj) for obj in session.dirty
-    ):
+    if _changes_content(session):
         session.info[_CONTENT_CHANGED] = True
 
 
