@@ -96,3 +96,25 @@ def test_recent_changes_leave_out_creation_and_filter_by_group(session):
     assert recent_changes(session, working_group=item.working_group) == [change]
     other = activity(session, "EGMS", "TF1").working_group
     assert recent_changes(session, working_group=other) == []
+
+
+def test_dashboard_counts_anew_after_a_change(session):
+    """The tallies kept per content state follow a committed change, and a session's own
+    uncommitted change (which the content state does not name yet) is counted for it alone."""
+    group = resolve_working_group(session, "WS1")
+    item = activity(session, "WS1", "3.4")
+    person = session.get(Person, 1)
+
+    def counted():
+        found = dashboard(session, TEST_TODAY, working_group=group, size=3)
+        return found.counts, dashboard_counts(session, ItemFilter(working_group="WS1"), TEST_TODAY)
+
+    before, expected = counted()
+    assert before == expected
+    for status in (Status.CANCELLED, Status.DELAYED):  # uncommitted, then committed
+        update_progress(session, item, Actor.of(person, "web"), status=status, note="")
+        after, expected = counted()
+        assert after == expected and after != before
+        before = after
+        session.commit()
+    assert counted()[0] == before
