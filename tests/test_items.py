@@ -9,6 +9,7 @@ from tracker.domain.entities import UnknownName
 from tracker.domain.items import (
     ItemFilter,
     due_between,
+    find_item_ids,
     find_items,
     next_occurrence,
     overdue,
@@ -165,6 +166,26 @@ def test_limit_keeps_the_soonest_and_counts_all(session):
     assert codes(first) == codes(everything)[:5]
     dues = [i.due for i in everything.items]
     assert dues == sorted(dues)
+
+
+@pytest.mark.parametrize(
+    "flt",
+    [
+        ItemFilter(),
+        ItemFilter(kinds=frozenset({"activity"})),
+        ItemFilter(overdue=True),
+        ItemFilter(text="IFMS", due_from=D(2021, 1, 1), due_to=D(2024, 12, 31)),
+        ItemFilter(working_group="EGMS", kinds=frozenset({"milestone"})),
+        ItemFilter(entity="ILO", leading_only=True),
+    ],
+)
+@pytest.mark.parametrize("limit", [1, 7, 10_000])
+def test_item_ids_are_those_find_items_finds(session, flt, limit):
+    today = D(2020, 7, 1)
+    page = find_items(session, flt, today, limit=limit)
+    found = find_item_ids(session, flt, today, limit=limit)
+    assert found.ids == [(i.kind, i.id) for i in page.items]
+    assert found.total == page.total
 
 
 def test_code_sort_key_orders_numbers_naturally():

@@ -186,6 +186,51 @@ def find_items(
 
 
 @dataclass
+class ItemIds:
+    """The first items `find_items` finds, as (kind, id), soonest due first; an item recurring
+    within them once per occurrence. `total` is `find_items`' total."""
+
+    ids: list[tuple[ItemKind, int]]
+    total: int
+
+
+def find_item_ids(session: so.Session, flt: ItemFilter, today: date, *, limit: int) -> ItemIds:
+    """The ids and total of what `find_items` finds, for a caller that reads its own columns
+    of the items (the timeline): the same filters, order and total, but per kind only a few
+    columns of the first rows, with no entities and no whole rows of recurring items."""
+    wg_id, entity_id = _resolve_names(session, flt)
+    short_names = dict(session.execute(sa.select(WorkingGroup.id, WorkingGroup.short_name)).all())
+    pages: list[list[tuple[Any, ...]]] = []
+    total = 0
+    for model in _models(flt):
+        kind: ItemKind = "activity" if model is Activity else "milestone"
+        once = _once(model, flt, today, wg_id, entity_id)
+        due = _due_column(model)
+        columns = [model.id, due, model.working_group_id, model.code]
+        if flt.text:  # counted on the way, as `find_items` does
+            columns.append(sa.func.count().over())
+        rows = session.execute(
+            sa.select(*columns).where(*once).order_by(*_order(model, flt)).limit(limit)
+        ).all()
+        if flt.text:
+            total += rows[0][-1] if rows else 0
+        else:
+            total += session.scalar(sa.select(sa.func.count()).select_from(model).where(*once)) or 0
+        keyed = [
+            (d is None, d or date.max, short_names[group], code, kind, id_)
+            for id_, d, group, code, *_ in rows
+        ]
+        placed: list[Item] = []
+        if not flt.overdue:  # a recurring item is never overdue
+            placed = _placed(session, model, _conditions(model, flt, wg_id, entity_id), flt, today)
+        total += len(placed)
+        occurrences = [(*_sort_key(o), kind, o.id) for o in sorted(placed, key=_sort_key)]
+        pages.append(list(heapq.merge(keyed, occurrences[:limit], key=lambda k: k[:4]))[:limit])
+    first = list(heapq.merge(*pages, key=lambda k: k[:4]))[:limit]
+    return ItemIds([(k[4], k[5]) for k in first], total)
+
+
+@dataclass
 class DashboardCounts:
     """What a dashboard tallies, per working group (short name)."""
 
@@ -673,23 +718,28 @@ def _find(
     placed: list[Item] | None = None,
     counted: list[int] | None = None,
 ) -> tuple[list[Item], int]:
-    base = _conditions(model, flt, wg_id, entity_id)
-    due = _due_column(model)
     once = _once(model, flt, today, wg_id, entity_id)
+    order = _order(model, flt)
+    items = _rows(session, model, once, lookups, order=order, limit=limit, counted=counted)
+    if flt.overdue:  # a recurring item is never overdue
+        return items, 0
+    if placed is None:
+        placed = _placed(session, model, _conditions(model, flt, wg_id, entity_id), flt, today)
+    occurrences, occurrence_count = _recurring(session, model, placed, limit, lookups)
+    merged = list(heapq.merge(items, occurrences, key=_sort_key))
+    return (merged[:limit] if limit is not None else merged), occurrence_count
+
+
+def _order(model: type[Activity] | type[Milestone], flt: ItemFilter) -> list[Any]:
+    """The order of the rows that do not recur (occurrences are merged in by `_sort_key`)."""
+    due = _due_column(model)
     # NULLS LAST lets the engines walk the due index in order and stop at the limit; with a
     # text search, which may match nothing, a scan and a sort cost less than that walk
     order: list[Any] = [due.asc().nulls_last(), model.working_group_id]
     order.append(model.sort_key if model is Activity else model.code)
     if flt.text:
         order.insert(0, due.is_(None))
-    items = _rows(session, model, once, lookups, order=order, limit=limit, counted=counted)
-    if flt.overdue:  # a recurring item is never overdue
-        return items, 0
-    if placed is None:
-        placed = _placed(session, model, base, flt, today)
-    occurrences, occurrence_count = _recurring(session, model, placed, limit, lookups)
-    merged = list(heapq.merge(items, occurrences, key=_sort_key))
-    return (merged[:limit] if limit is not None else merged), occurrence_count
+    return order
 
 
 def _models(flt: ItemFilter) -> list[type[Activity] | type[Milestone]]:
