@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import functools
 import heapq
+from collections import namedtuple
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -575,7 +576,11 @@ def _rows(
         .order_by(*(order or []))
         .limit(limit)
     )
-    rows = session.execute(query).all()
+    result = session.execute(query)
+    # read by name as a named tuple: `sa.Row` looks up every name it is asked for, which cost
+    # more than the query when a feed reads tens of thousands of rows
+    fields = namedtuple("_Row", result.keys())
+    rows = [fields._make(row) for row in result]
     if counted is not None:
         counted.append(rows[0].matching if rows else 0)
     activity_ids = (
@@ -846,9 +851,7 @@ def _with_timing(item: Item, placed: Item) -> Item:
     )
 
 
-def _activity_item(
-    r: sa.Row[Any], lookups: _Lookups, entities: list[tuple[str, EntityRole]]
-) -> Item:
+def _activity_item(r: Any, lookups: _Lookups, entities: list[tuple[str, EntityRole]]) -> Item:
     short_name, name = lookups.groups[r.working_group_id]
     return Item(
         kind="activity",
@@ -877,7 +880,7 @@ def _activity_item(
 
 
 def _milestone_item(
-    r: sa.Row[Any], lookups: _Lookups, entities: tuple[tuple[str, EntityRole], ...]
+    r: Any, lookups: _Lookups, entities: tuple[tuple[str, EntityRole], ...]
 ) -> Item:
     """A milestone is led by its activity's leads, or else by its working group's."""
     short_name, name = lookups.groups[r.working_group_id]
