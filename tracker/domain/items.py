@@ -13,6 +13,7 @@ import calendar
 import functools
 import heapq
 import weakref
+from collections import namedtuple
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -672,7 +673,11 @@ def _rows(
         .order_by(*(order or []))
         .limit(limit)
     )
-    rows = session.execute(query).all()
+    result = session.execute(query)
+    # read by name as a named tuple: `sa.Row` looks up every name it is asked for, which cost
+    # more than the query when a feed reads tens of thousands of rows
+    fields = namedtuple("_Row", result.keys())
+    rows = [fields._make(row) for row in result]
     if counted is not None:
         counted.append(rows[0].matching if rows else 0)
     activity_ids = (
@@ -948,9 +953,7 @@ def _with_timing(item: Item, placed: Item) -> Item:
     )
 
 
-def _activity_item(
-    r: sa.Row[Any], lookups: _Lookups, entities: list[tuple[str, EntityRole]]
-) -> Item:
+def _activity_item(r: Any, lookups: _Lookups, entities: list[tuple[str, EntityRole]]) -> Item:
     short_name, name = lookups.groups[r.working_group_id]
     return Item(
         kind="activity",
@@ -979,7 +982,7 @@ def _activity_item(
 
 
 def _milestone_item(
-    r: sa.Row[Any], lookups: _Lookups, entities: tuple[tuple[str, EntityRole], ...]
+    r: Any, lookups: _Lookups, entities: tuple[tuple[str, EntityRole], ...]
 ) -> Item:
     """A milestone is led by its activity's leads, or else by its working group's."""
     short_name, name = lookups.groups[r.working_group_id]

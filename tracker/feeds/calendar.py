@@ -19,12 +19,13 @@ What calendar clients need, and why it is done this way:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vDuration, vRecur, vText
+from icalendar import Calendar, Event, vCategory, vDDDTypes, vDuration, vInt, vRecur, vText, vUri
 
 from tracker.domain.items import Item, occurrence, occurrence_starts
 from tracker.feeds.timezones import vtimezone
@@ -38,6 +39,8 @@ REFRESH = timedelta(hours=1)
 ZONES_UNTIL = 2037
 #: A series whose rule finds no occurrence this soon after its start is left out.
 FIRST_WITHIN = timedelta(days=3 * 366)
+
+V = TypeVar("V")
 
 #: Control characters TEXT may not hold (RFC 5545 3.3.11); spreadsheets sometimes carry them.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -56,6 +59,28 @@ class EventTimes:
     due_day: bool = False
     #: The start is the last day of a month that the workplan gave only as a month.
     month_end: bool = False
+
+
+class SharedValues:
+    """Property values that repeat across the events of one calendar, each made once.
+
+    Every value icalendar makes builds its own `Parameters` dictionary, and for a whole
+    programme making the values cost as much as writing them out. Dates, DTSTAMPs, STATUS,
+    TRANSP, CATEGORIES and LOCATION repeat across events; icalendar only reads a value when it
+    writes it, so one object serves every event of the calendar being built. Kept for one
+    build only: a calendar's events never outlive `build_calendar`.
+    """
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[Callable[..., object], Hashable, object], object] = {}
+
+    def __call__(self, make: Callable[[Any], V], value: Hashable) -> V:
+        # equal datetimes in different zones are different values: the zone is in the key
+        key = (make, value, getattr(value, "tzinfo", None))
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = make(value)
+        return made  # type: ignore[return-value]
 
 
 def text(value: str) -> vText:
@@ -170,35 +195,42 @@ def first_occurrence(item: Item) -> Item | None:
     return occurrence(item, first) if first is not None else None
 
 
-def item_event(item: Item, base_url: str, *, spans: bool = False) -> Event | None:
-    """The VEVENT of an item, a recurring item's series, or one occurrence; None if undated."""
+def item_event(
+    item: Item, base_url: str, *, spans: bool = False, shared: SharedValues | None = None
+) -> Event | None:
+    """The VEVENT of an item, a recurring item's series, or one occurrence; None if undated.
+
+    The values are made with the types `Event.add` would choose for them and set directly:
+    `add` infers each type again and copies its parameters, for every property of every event.
+    """
     first = first_occurrence(item)
     times = event_times(first, spans=spans) if first is not None else None
     if times is None:
         return None
-    changed = item.updated_at.astimezone(UTC)
+    value = shared or SharedValues()
+    changed = value(vDDDTypes, item.updated_at.astimezone(UTC))
     event = Event()
-    event.add("uid", uid(item))
-    event.add("dtstamp", changed)
-    event.add("last-modified", changed)
-    event.add("sequence", max(item.version - 1, 0))
-    event.add("dtstart", times.start)
+    event["UID"] = vText(uid(item))
+    event["DTSTAMP"] = changed
+    event["LAST-MODIFIED"] = changed
+    event["SEQUENCE"] = value(vInt, max(item.version - 1, 0))
+    event["DTSTART"] = value(vDDDTypes, times.start)
     if times.end is not None:
-        event.add("dtend", times.end)
+        event["DTEND"] = value(vDDDTypes, times.end)
     rule = recurrence_rule(item, times, spans=spans)
     if rule is not None:
-        event.add("rrule", rule)
-    event.add("summary", text(summary(item, times)))
-    event.add("description", text(event_description(item, base_url)))
+        event["RRULE"] = rule
+    event["SUMMARY"] = text(summary(item, times))
+    event["DESCRIPTION"] = text(event_description(item, base_url))
     if item.location:
-        event.add("location", text(item.location))
-    event.add("status", "CANCELLED" if item.status == Status.CANCELLED else "CONFIRMED")
+        event["LOCATION"] = value(text, item.location)
+    event["STATUS"] = value(vText, "CANCELLED" if item.status == Status.CANCELLED else "CONFIRMED")
     meeting = item.milestone_kind == MilestoneKind.MEETING
     # deadlines are reminders, not time taken: they leave free/busy free
-    event.add("transp", "OPAQUE" if meeting else "TRANSPARENT")
+    event["TRANSP"] = value(vText, "OPAQUE" if meeting else "TRANSPARENT")
     kind = item.milestone_kind.value if item.milestone_kind else item.kind
-    event.add("categories", [kind.capitalize(), item.working_group])
-    event.add("url", item_url(item, base_url))
+    event["CATEGORIES"] = value(vCategory, (kind.capitalize(), item.working_group))
+    event["URL"] = vUri(item_url(item, base_url))
     return event
 
 
@@ -238,7 +270,9 @@ def build_calendar(
     # RFC 7986 requires the VALUE parameter here; icalendar's `refresh_interval` leaves it out
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(REFRESH))
-    events = [e for e in (item_event(i, base_url, spans=spans) for i in items) if e is not None]
+    shared = SharedValues()
+    made = (item_event(i, base_url, spans=spans, shared=shared) for i in items)
+    events = [e for e in made if e is not None]
     for tzid, first, last in _timezones(events):
         calendar.add_component(vtimezone(tzid, first, last))
     for event in events:
