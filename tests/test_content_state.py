@@ -3,6 +3,9 @@ does. Feeds' ETags rest on it, so a missed change would leave a calendar wrong."
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import sqlalchemy as sa
 
 from tests.feeds_support import token_for
@@ -10,8 +13,9 @@ from tracker.demo import generate
 from tracker.domain.status import Actor, update_progress
 from tracker.extensions import db
 from tracker.feeds.models import FeedToken
+from tracker.feeds.polls import poll_state
 from tracker.feeds.services import create_token, revoke_token
-from tracker.models import Activity, Entity, Person, Status, read_content_state
+from tracker.models import Activity, Entity, Person, PersonRole, Status, read_content_state
 
 COORDINATOR = "coordinator@example.org"
 
@@ -77,3 +81,58 @@ def test_a_change_committed_by_another_process_is_seen(empty_app):
         db.session.rollback()
         assert read_content_state(db.session)[0] == first[0] + 1
         db.session.remove()
+
+
+# --- polls remember their answers until the database says something changed ------------------
+
+
+def _commit_unheard(statement: str) -> None:
+    """A commit on a bare driver connection: no session of this process hears of it, as with
+    a commit made by another process."""
+    raw = db.engine.raw_connection()
+    try:
+        raw.cursor().execute(statement)
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def _soon(check: Callable[[], bool]) -> bool:
+    """Whether `check` holds within a second: PostgreSQL's notification of another
+    connection's commit comes over the socket, microseconds after the commit returns."""
+    deadline = time.monotonic() + 1
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.001)
+    return True
+
+
+def test_a_poll_hears_of_a_commit_made_elsewhere(empty_app):
+    with empty_app.app_context():
+        version, _changed_at = poll_state(None)
+        _commit_unheard("UPDATE content_state SET version = version + 1")
+        assert _soon(lambda: poll_state(None)[0] == version + 1)
+
+
+def test_a_poll_hears_of_a_token_deleted_elsewhere(empty_app):
+    with empty_app.app_context():
+        person = Person(name="Coordinator", email=COORDINATOR, role=PersonRole.COORDINATOR)
+        db.session.add(person)
+        db.session.commit()
+        _row, token = create_token(db.session, person, "phone")
+        db.session.commit()
+        db.session.remove()
+        assert poll_state(token) is None  # a use to record first
+        _commit_unheard("UPDATE feed_token SET last_used_at = CURRENT_TIMESTAMP")
+        assert _soon(lambda: poll_state(token) is not None)
+        _commit_unheard("DELETE FROM feed_token")
+        assert _soon(lambda: poll_state(token) is None)
+
+
+def test_a_commit_of_this_process_is_seen_by_the_next_poll_at_once(empty_app):
+    with empty_app.app_context():
+        version, _changed_at = poll_state(None)
+        db.session.add(Entity(acronym="XYZ", name="An entity", contact_email="xyz@example.org"))
+        db.session.commit()
+        assert poll_state(None)[0] == version + 1

@@ -382,9 +382,10 @@ def test_query_count_does_not_grow_with_the_programme(client, session, count_que
     assert large == small, (small, large)
 
 
-def test_a_poll_is_one_statement_and_no_session(empty_app):
+def test_a_poll_is_one_statement_and_no_session_then_none(empty_app):
     """What calendar clients do all day: ask again with the ETag they hold. The statement runs
-    on the kept connection's DBAPI cursor, past SQLAlchemy's statement events."""
+    on the kept connection's DBAPI cursor, past SQLAlchemy's statement events; the next poll,
+    with nothing written since, is answered from what the first read."""
     seed(empty_app)
     client = empty_app.test_client()
     with empty_app.app_context():
@@ -410,6 +411,11 @@ def test_a_poll_is_one_statement_and_no_session(empty_app):
             kept.set_trace_callback(on_the_cursor.append)
         try:
             assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+            first = list(on_the_cursor)
+            started = None if traced else _last_statement_started(kept.info.backend_pid)
+            assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+            if not traced:
+                assert _last_statement_started(kept.info.backend_pid) == started
         finally:
             sa.event.remove(db.engine, "before_cursor_execute", statement)
             sa.event.remove(sa.orm.Session, "after_begin", session_opened)
@@ -417,7 +423,20 @@ def test_a_poll_is_one_statement_and_no_session(empty_app):
                 kept.set_trace_callback(None)
     assert through_engine == [] and sessions == []
     if traced:
-        assert len(on_the_cursor) == 1 and "content_state" in on_the_cursor[0]
+        assert first[0] == "PRAGMA data_version" and "content_state" in first[1]
+        assert len(first) == 2 and on_the_cursor[2:] == ["PRAGMA data_version"]
+
+
+def _last_statement_started(backend_pid: int) -> object:
+    """When the backend began its last statement, read on a bare driver connection of its
+    own, which neither statement events nor sessions see."""
+    other = db.engine.raw_connection()
+    try:
+        cursor = other.cursor()
+        cursor.execute("SELECT query_start FROM pg_stat_activity WHERE pid = %s", (backend_pid,))
+        return cursor.fetchone()[0]
+    finally:
+        other.close()
 
 
 def test_a_poll_reads_what_the_session_reads_and_reconnects(empty_app):
@@ -437,7 +456,8 @@ def test_a_poll_reads_what_the_session_reads_and_reconnects(empty_app):
         lost = _kept_for(db.engine)
         if db.engine.dialect.name == "postgresql":
             pid = lost.connection.connection.driver_connection.info.backend_pid
-            db.session.execute(sa.select(sa.func.pg_terminate_backend(pid)))
+            # waits (up to 5 s) for the backend to end: the kept connection's socket is closed
+            db.session.execute(sa.select(sa.func.pg_terminate_backend(pid, 5000)))
             db.session.rollback()
         else:
             lost.connection.connection.driver_connection.close()
