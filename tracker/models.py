@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import re
 import uuid
 from datetime import UTC, date, datetime, time
@@ -92,6 +93,8 @@ class GroupRole(enum.StrEnum):
 
 
 class PersonRole(enum.StrEnum):
+    #: Coordinates every working group and manages entities and people.
+    ADMINISTRATOR = "administrator"
     COORDINATOR = "coordinator"
     LEAD = "lead"
     MEMBER = "member"
@@ -182,6 +185,9 @@ class WorkingGroup(TimestampMixin, db.Model):
     contact_email: so.Mapped[str | None] = so.mapped_column(sa.String(254))
     #: Days before a due date at which reminders go out, e.g. "30,7,1,0".
     reminder_lead_days: so.Mapped[str] = so.mapped_column(sa.String(100), default="30,7,1,0")
+    #: Days an item may be overdue and still get weekly overdue notices; past that it is only
+    #: on the dashboard and in a digest a coordinator asks for (`tracker reminders overdue`).
+    overdue_horizon_days: so.Mapped[int] = so.mapped_column(default=60, server_default="60")
     #: Whether the working group's calendar feed may be read without a token.
     feed_public: so.Mapped[bool] = so.mapped_column(default=False)
     #: Slack channel id that receives the optional weekly digest.
@@ -286,6 +292,8 @@ class Activity(PlannedTimelineMixin, TimestampMixin, db.Model):
         ),
         # the few recurring items, whose occurrences every query places
         sa.Index("ix_activity_recurring", "id", **RECURRING_ONLY),
+        # the list of one status across groups, soonest due first: walked in order
+        sa.Index("ix_activity_status_due", "status", "recurrence", "planned_end"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -349,11 +357,18 @@ class Activity(PlannedTimelineMixin, TimestampMixin, db.Model):
 
 
 class ActivityEntity(db.Model):
+    __table_args__ = (
+        # "what an entity takes part in" and "what it leads" (its roles) read this index
+        # alone: the activities' ids, to be ordered by due date
+        sa.Index("ix_activity_entity_entity_role", "entity_id", "role", "activity_id"),
+    )
+
     activity_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("activity.id", ondelete="CASCADE"), primary_key=True
     )
+    #: indexed by ix_activity_entity_entity_role, which it leads
     entity_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("entity.id", ondelete="CASCADE"), primary_key=True, index=True
+        sa.ForeignKey("entity.id", ondelete="CASCADE"), primary_key=True
     )
     role: so.Mapped[EntityRole] = so.mapped_column(enum_column(EntityRole))
 
@@ -375,6 +390,7 @@ class Milestone(TimestampMixin, db.Model):
         # a count of the milestones of some activities (the dashboard's "led by me") reads
         # this index alone, where with the activity alone PostgreSQL scanned every milestone
         sa.Index("ix_milestone_activity_status", "activity_id", "status", "working_group_id"),
+        sa.Index("ix_milestone_status_due", "status", "recurrence", "due_date"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -466,14 +482,30 @@ class Person(TimestampMixin, db.Model):
     #: Local hour (0-23) at which the person's digest may go out.
     digest_hour: so.Mapped[int] = so.mapped_column(default=8)
     active: so.Mapped[bool] = so.mapped_column(default=True)
+    #: Sessions carry the value they were signed in with; moving it on ends them all
+    #: (signing out, a change of role or of being active; see `_end_sessions_on_change`).
+    session_generation: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
     entity: so.Mapped[Entity | None] = so.relationship()
     working_groups: so.Mapped[list[WorkingGroup]] = so.relationship(
         secondary=person_working_group, order_by="WorkingGroup.short_name"
     )
 
+    def end_sessions(self) -> None:
+        """Every session signed in as this person stops working at its next request."""
+        self.session_generation = (self.session_generation or 0) + 1
+
     def __repr__(self) -> str:
         return f"<Person {self.email}>"
+
+
+@sa.event.listens_for(Person.role, "set", active_history=True)
+@sa.event.listens_for(Person.active, "set", active_history=True)
+def _end_sessions_on_change(person: Person, value: Any, old: Any, _initiator: Any) -> None:
+    """Whatever changes a role (the people page, an import, the CLI), sessions opened under
+    the old one end: a demoted coordinator's open tab holds nothing of the old rights."""
+    if old is not so.attributes.NO_VALUE and old is not None and value != old:
+        person.end_sessions()
 
 
 class StatusChange(db.Model):
@@ -517,6 +549,49 @@ def _history_is_append_only(_mapper: Any, _connection: Any, target: StatusChange
 
 #: Collections whose change is a change of the object that holds them.
 _OWNED_LINKS = {Activity: "entity_links", WorkingGroup: "entity_links", Person: "working_groups"}
+
+
+class TextRefused(ValueError):
+    """A text no column may hold: longer than its column, or with a NUL character.
+
+    PostgreSQL would refuse it halfway through a request and SQLite keep it whole, so neither
+    is asked to (`_text_fits_its_column`); the message names the field.
+    """
+
+    def __init__(self, table: str, column: str, problem: str) -> None:
+        self.field = column
+        super().__init__(f"the {column.replace('_', ' ')} of a {table.replace('_', ' ')} {problem}")
+
+
+@functools.cache
+def _text_columns(mapper: so.Mapper[Any]) -> dict[str, tuple[str, str, int | None]]:
+    """attribute -> (table, column, its length) for the mapper's text columns."""
+    return {
+        mapper.get_property_by_column(column).key: (
+            mapper.local_table.name,
+            column.name,
+            column.type.length,
+        )
+        for column in mapper.columns
+        if isinstance(column.type, sa.String) and not isinstance(column.type, sa.Enum)
+    }
+
+
+@sa.event.listens_for(so.Session, "before_flush")
+def _text_fits_its_column(session: so.Session, _context: Any, _instances: Any) -> None:
+    """Whatever writes (a page, the API, the bot, an import, the CLI), a text longer than its
+    String column or holding a NUL is refused on both backends before anything is sent.
+    Only values set since the last load are read, so the check loads nothing."""
+    for obj in (*session.new, *session.dirty):
+        state = sa.inspect(obj)
+        changed = state.dict if state.key is None else state.committed_state
+        for key, (table, column, limit) in _text_columns(state.mapper).items():
+            if key not in changed or not isinstance(value := state.dict.get(key), str):
+                continue
+            if "\x00" in value:
+                raise TextRefused(table, column, "holds a NUL character")
+            if limit is not None and len(value) > limit:
+                raise TextRefused(table, column, f"is {len(value)} characters; at most {limit} fit")
 
 
 @sa.event.listens_for(so.Session, "before_flush")
@@ -575,6 +650,12 @@ CONTENT_MODELS: tuple[type[Any], ...] = (
 _CONTENT_CHANGED = "tracker.content_changed"
 
 
+def count_as_content(*models: type[Any]) -> None:
+    """Feature tables whose rows pages and feeds show (the results framework, rounds)."""
+    global CONTENT_MODELS
+    CONTENT_MODELS = (*CONTENT_MODELS, *models)
+
+
 #: The workplan's version and when it last changed, in one primary-key read.
 CONTENT_STATE_READ = sa.select(ContentState.version, ContentState.changed_at).where(
     ContentState.id == CONTENT_STATE_ID
@@ -615,15 +696,33 @@ def _note_content_statement(state: so.ORMExecuteState) -> None:
         state.session.info[_CONTENT_CHANGED] = True
 
 
+def _next_changed_at(dialect: str) -> sa.ColumnElement[Any]:
+    """Now, or the whole second after the last change if that is later: every version gets a
+    second of its own, so that Last-Modified (whole seconds) tells versions apart and an
+    If-Modified-Since never takes a change made in the same second for the one before it.
+    Computed in the UPDATE, under its row lock, so concurrent writers cannot share a second."""
+    now = sa.literal(utcnow(), UTCDateTime)
+    if dialect == "sqlite":  # SQLAlchemy stores "YYYY-MM-DD HH:MM:SS.ffffff": compared as text
+        later = sa.func.datetime(ContentState.changed_at, "+1 second", type_=sa.String)
+        return sa.func.max(now, later.concat(".000000"), type_=UTCDateTime)
+    if dialect == "postgresql":
+        later = sa.func.date_trunc("second", ContentState.changed_at) + sa.literal_column(
+            "interval '1 second'"
+        )
+        return sa.func.greatest(now, later, type_=UTCDateTime)
+    return now
+
+
 @sa.event.listens_for(so.Session, "before_commit")
 def _bump_content_version(session: so.Session) -> None:
     session.flush()  # commit would flush after this hook; what it writes must count
     if not session.info.pop(_CONTENT_CHANGED, False):
         return
+    dialect = session.connection().dialect.name
     bump = (
         sa.update(ContentState)
         .where(ContentState.id == CONTENT_STATE_ID)
-        .values(version=ContentState.version + 1, changed_at=utcnow())
+        .values(version=ContentState.version + 1, changed_at=_next_changed_at(dialect))
         .execution_options(synchronize_session=False)
     )
     if session.execute(bump).rowcount == 0:  # a database made before the row existed

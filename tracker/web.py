@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
+from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, Response, abort, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from tracker.auth import current_person
 from tracker.domain import permissions
 from tracker.domain.permissions import PermissionDenied
 from tracker.extensions import SAFE_METHODS, begin_write, db
-from tracker.models import MilestoneKind, PersonRole, Status
+from tracker.models import MilestoneKind, PersonRole, Status, TextRefused
 from tracker.timeline import format_date
-
-DEFAULTS: dict[str, Any] = {
-    "SIGN_IN_LINK_MINUTES": 30,
-    #: Sign-in link requests allowed per e-mail address and per client address in the window.
-    "SIGN_IN_WINDOW_MINUTES": 15,
-    "SIGN_IN_LINKS_PER_ADDRESS": 3,
-    "SIGN_IN_LINKS_PER_CLIENT": 10,
-    "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
-    "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
-    # the token lives as long as the session: a lead may take an hour over a progress note
-    "WTF_CSRF_TIME_LIMIT": None,
-}
 
 #: No inline scripts or styles anywhere, so the policy can forbid them.
 CONTENT_SECURITY_POLICY = (
@@ -46,9 +36,39 @@ def error_response(status: int, message: str) -> ResponseReturnValue:
     return render_template("error.html", status=status, message=message), status
 
 
+def _holds_nul(data: Any) -> bool:
+    """A NUL anywhere in form fields, query arguments or a decoded JSON body."""
+    if isinstance(data, str):
+        return "\x00" in data
+    if isinstance(data, MultiDict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in data.items(multi=True))
+    if isinstance(data, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in data.items())
+    if isinstance(data, list):
+        return any(_holds_nul(v) for v in data)
+    return False
+
+
 def init_app(app: Flask) -> None:
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
+    @app.before_request
+    def refuse_over_size_bodies() -> None:
+        """Every route, read or not, refuses a declared body over MAX_CONTENT_LENGTH before
+        anything else runs; a body without a length is cut off there as it is read."""
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        if limit is not None and (request.content_length or 0) > limit:
+            abort(413)
+
+    @app.before_request
+    def refuse_nul_characters() -> None:
+        """PostgreSQL refuses a NUL in any text it is sent (a 500 halfway through a view) and
+        SQLite stores it: no address, query or form field may hold one, on either backend.
+        Slack's bodies are left for Bolt, which checks their signature on the raw bytes."""
+        if "\x00" in request.path or _holds_nul(request.args):
+            abort(400, "A NUL character is not allowed in an address.")
+        if request.blueprint == "slack" or request.method in SAFE_METHODS:
+            return
+        if _holds_nul(request.form) or _holds_nul(request.get_json(silent=True)):
+            abort(400, "A NUL character is not allowed in a form field or request.")
 
     @app.before_request
     def forget_the_last_request() -> None:
@@ -80,6 +100,11 @@ def init_app(app: Flask) -> None:
     def permission_denied(exc: PermissionDenied) -> ResponseReturnValue:
         return error_response(403, f"You may not do this: {exc}.")
 
+    @app.errorhandler(TextRefused)
+    def text_refused(exc: TextRefused) -> ResponseReturnValue:
+        db.session.rollback()
+        return error_response(400, f"Nothing was saved: {exc}.")
+
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> ResponseReturnValue:
         return error_response(
@@ -101,6 +126,15 @@ def init_app(app: Flask) -> None:
         if status == 401 and wants_json():
             body, code = response  # type: ignore[misc]
             return body, code, {"WWW-Authenticate": 'Bearer realm="api"'}
+        return response
+
+    icon = (Path(app.static_folder or "") / "favicon.ico").read_bytes()
+
+    @app.get("/favicon.ico")
+    def favicon() -> ResponseReturnValue:
+        """Browsers ask for /favicon.ico whatever the page's `<link rel="icon">` says."""
+        response = Response(icon, mimetype="image/vnd.microsoft.icon")
+        response.cache_control.max_age = 86400
         return response
 
     @app.context_processor

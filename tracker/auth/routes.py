@@ -27,6 +27,7 @@ from tracker.auth.ratelimit import allow, hashed_key
 from tracker.auth.secrets import create_api_token, issue_link, redeem_link, safe_next, valid_link
 from tracker.domain.permissions import is_owner, require
 from tracker.extensions import db
+from tracker.links import grants_access
 from tracker.models import Person, utcnow
 
 
@@ -71,7 +72,7 @@ def send_sign_in_link(person: Person, next_path: str | None) -> mail.OutboxMessa
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     form = SignInForm()
-    if request.method == "GET":
+    if request.method != "POST":
         form.next.data = safe_next(request.args.get("next")) or ""
         if current_person() is not None:
             return redirect(form.next.data or url_for("main.index"))
@@ -98,10 +99,11 @@ def login() -> ResponseReturnValue:
 
 
 @bp.route("/login/<token>", methods=["GET", "POST"])
+@grants_access
 def use_link(token: str) -> ResponseReturnValue:
     """GET only asks for a click: mail scanners that open links must not use them up."""
     next_path = safe_next(request.args.get("next"))
-    if request.method == "GET":
+    if request.method != "POST":
         link = valid_link(db.session, token, current_app.config)
         if link is None:
             return render_template("auth/link_invalid.html"), 400
@@ -121,6 +123,7 @@ def use_link(token: str) -> ResponseReturnValue:
 @bp.route("/logout", methods=["POST"])
 def logout() -> ResponseReturnValue:
     sign_out()
+    db.session.commit()
     flash("Signed out.", "success")
     return redirect(url_for("auth.login"))
 

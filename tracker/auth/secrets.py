@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
+import unicodedata
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -20,6 +22,8 @@ _LINK_SALT = "tracker-sign-in-link"
 TOKEN_PREFIX = "wpt_"
 #: How often a token's "last used" is written: not on every request.
 _LAST_USED_RESOLUTION = timedelta(hours=1)
+#: Longer `next` paths are refused: no page of the tracker needs one, and it rides in a mail.
+_MAX_NEXT_LENGTH = 2000
 
 
 def digest(secret: str) -> str:
@@ -31,8 +35,22 @@ def _serializer(config: dict[str, Any]) -> URLSafeTimedSerializer:
 
 
 def safe_next(path: str | None) -> str | None:
-    """A path on this site to go to after signing in; anything else (another host) is dropped."""
-    if not path or not path.startswith("/") or path.startswith("//") or "\\\\" in path:
+    """A path on this site to go to after signing in, or None.
+
+    Judged as a browser reads a Location header (WHATWG URL parsing): it drops tabs and
+    newlines anywhere, trims control characters and spaces, and takes a backslash for a
+    slash, so "/<tab>/evil.example" and "/<backslash>evil.example" both lead to another
+    host. Any of those characters refuses the path rather than being cleaned away, and what
+    is left must be an absolute path with no scheme and no host.
+    """
+    if not path or len(path) > _MAX_NEXT_LENGTH or not path.startswith("/"):
+        return None
+    if "\\" in path or any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in path):
+        return None
+    if path.startswith("//") or path != path.strip():
+        return None
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
         return None
     return path
 
@@ -62,11 +80,25 @@ def issue_link(
     return url
 
 
+def _is_canonical(token: str, config: dict[str, Any]) -> bool:
+    """The token is exactly the one issued, byte for byte, compared in constant time.
+
+    itsdangerous decodes the signature's base64 leniently (padding, unused low bits), so
+    `token + "="` would pass its check; the signature is recomputed and compared whole.
+    """
+    signed, _, _ = token.rpartition(".")
+    signer = _serializer(config).make_signer()
+    expected = signed.encode() + b"." + signer.get_signature(signed.encode())
+    return hmac.compare_digest(token.encode(), expected)
+
+
 def valid_link(session: so.Session, token: str, config: dict[str, Any]) -> SignInLink | None:
     """The link a token names, if it is genuine, unused, unexpired and its person active."""
     try:
         secret = _serializer(config).loads(token, max_age=config["SIGN_IN_LINK_MINUTES"] * 60)
     except BadSignature:  # also SignatureExpired
+        return None
+    if not _is_canonical(token, config):
         return None
     link = session.scalars(
         sa.select(SignInLink).where(SignInLink.secret_hash == digest(str(secret)))

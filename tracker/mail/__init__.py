@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import email.policy
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Callable
@@ -126,6 +127,29 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
             filename=attachment["filename"],
         )
     return mime
+
+
+#: What the outbox shows instead of a link only its recipient may use.
+HIDDEN_LINK = "[link hidden: only the recipient may use it]"
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def readable_copy(message: OutboxMessage, is_key: Callable[[str], bool]) -> OutboxMessage:
+    """The message as coordinators and operators may read it: every address `is_key` names
+    (a sign-in link, an unsubscribe link) replaced by HIDDEN_LINK in the text, the HTML, the
+    headers and the attachments. The stored message, which the sender delivers, keeps them;
+    the copy belongs to no session, so nothing of it is written back."""
+
+    def hide(text: str) -> str:
+        return _URL.sub(lambda m: HIDDEN_LINK if is_key(m.group(0)) else m.group(0), text)
+
+    columns = sa.inspect(OutboxMessage).column_attrs
+    copy = OutboxMessage(**{c.key: getattr(message, c.key) for c in columns})
+    copy.text_body = hide(message.text_body)
+    copy.html_body = hide(message.html_body) if message.html_body else message.html_body
+    copy.headers = {name: hide(value) for name, value in (message.headers or {}).items()}
+    copy.attachments = [a | {"content": hide(a["content"])} for a in message.attachments or []]
+    return copy
 
 
 @dataclass(frozen=True)

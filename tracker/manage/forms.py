@@ -3,10 +3,11 @@ database (unique codes, entity names) and put the errors on the fields."""
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileRequired, MultipleFileField
+from flask_wtf.file import FileAllowed, MultipleFileField
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -43,10 +44,14 @@ def time_zone(_form: FlaskForm, field: StringField) -> None:
     if field.data:
         try:
             ZoneInfo(field.data.strip())
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long
             raise ValidationError(
                 "Unknown time zone; use an IANA name such as Europe/Paris (not CEST)."
             ) from None
+
+
+#: The longest description or list of objectives a form takes (a few pages of text).
+LONG_TEXT = 10_000
 
 
 class WorkingGroupForm(FlaskForm):
@@ -54,8 +59,10 @@ class WorkingGroupForm(FlaskForm):
         "Short name", validators=[DataRequired(), Length(max=40)], description="e.g. WS1"
     )
     name = StringField("Name", validators=[DataRequired(), Length(max=300)])
-    description = TextAreaField("Description")
-    objectives = TextAreaField("Objectives", description="One per line.")
+    description = TextAreaField("Description", validators=[Length(max=LONG_TEXT)])
+    objectives = TextAreaField(
+        "Objectives", validators=[Length(max=LONG_TEXT)], description="One per line."
+    )
     contact_email = StringField(
         "Contact address", validators=[Optional(), Length(max=254), email_address]
     )
@@ -75,7 +82,7 @@ class ActivityForm(FlaskForm):
     )
     parent = SelectField("Part of", coerce=str, default="")
     title = TextAreaField("Title", validators=[DataRequired(), Length(max=2000)])
-    description = TextAreaField("Description")
+    description = TextAreaField("Description", validators=[Length(max=LONG_TEXT)])
     entities = StringField(
         "Entities",
         description="As workplans write them: “ILO (World Bank)” – ILO leads, the World Bank "
@@ -98,7 +105,7 @@ class MilestoneForm(FlaskForm):
     )
     activity = SelectField("Activity", coerce=str, default="")
     title = TextAreaField("Title", validators=[DataRequired(), Length(max=2000)])
-    description = TextAreaField("Description")
+    description = TextAreaField("Description", validators=[Length(max=LONG_TEXT)])
     date_text = StringField(
         "Date",
         validators=[Length(max=300), timeline_text],
@@ -150,6 +157,7 @@ class PersonForm(FlaskForm):
                 (PersonRole.MEMBER.value, "Member: reads"),
                 (PersonRole.LEAD.value, "Lead: updates what their entity leads"),
                 (PersonRole.COORDINATOR.value, "Coordinator: manages their working groups"),
+                (PersonRole.ADMINISTRATOR.value, "Administrator: every group, entities, people"),
             ]
         ),
     )
@@ -161,14 +169,45 @@ class ImportForm(FlaskForm):
     files = MultipleFileField(
         "Workplan files",
         validators=[
-            FileRequired("Choose at least one file."),
-            FileAllowed(["csv", "xlsx", "toml"], "Use .csv, .xlsx or .toml files."),
+            FileAllowed(
+                ["csv", "xlsx", "toml", "docx", "html", "htm", "md", "txt"],
+                "Use .csv, .xlsx, .toml, .docx, .html, .md or .txt files.",
+            )
         ],
-        description="A registry (.toml) and workplan tables (.csv, .xlsx), as `tracker export` "
-        "writes them.",
+        description="A registry (.toml) and workplan tables (.csv, .xlsx) as `tracker export` "
+        "writes them, or documents holding a workplan table (.docx, .html, .md).",
     )
+    pasted = TextAreaField(
+        "Or paste a table",
+        description="From a web page or a document (cells apart by tabs), as HTML, or as a "
+        "Markdown table.",
+    )
+    working_group = SelectField(
+        "Working group of the document's rows",
+        coerce=str,
+        default="",
+        description="For a document or pasted table without a working group column.",
+    )
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        if (
+            not any(f.filename for f in self.files.data or [])
+            and not (self.pasted.data or "").strip()
+        ):
+            self.files.errors = ["Choose at least one file, or paste a table."]
+            return False
+        return True
 
 
 class ApplyImportForm(FlaskForm):
     #: The preview the coordinator saw; an import that would now do otherwise is shown again.
     preview_digest = HiddenField(validators=[DataRequired()])
+
+
+class MappingForm(FlaskForm):
+    """The columns of one table of an upload, each read as a target or ignored; the fields
+    `column-0`, `column-1`, ... are read from the request by the view."""
+
+    table = HiddenField(validators=[DataRequired()])

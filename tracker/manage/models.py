@@ -27,6 +27,8 @@ class ImportUpload(db.Model):
     #: [{"name": "ws1.csv", "content": base64 text}]
     files: so.Mapped[list[dict[str, Any]]] = so.mapped_column(sa.JSON)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    #: How documents are read: {"working_group": "WS1", "mappings": {"ws1.docx|1": [...]}}.
+    options: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
     #: Set once applied; an upload is applied at most once.
     applied_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 

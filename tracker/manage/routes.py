@@ -18,15 +18,21 @@ from tracker.clock import today
 from tracker.domain.entities import EntityDirectory, UnknownName, parse_entities_text, set_entities
 from tracker.domain.items import apply_timeline
 from tracker.domain.permissions import (
+    can_change_person,
     can_create_working_group,
     can_edit_workplan,
     can_export,
     can_manage_directory,
+    can_open_manage,
     is_owner,
     require,
 )
 from tracker.domain.status import Actor, record_creation
-from tracker.exchange import export_registry, export_rows, write_rows
+from tracker.exchange import export_registry, export_results, export_rows, write_rows
+from tracker.exchange.documents import TARGETS
+from tracker.exchange.documents.word import write_workplan_docx
+from tracker.exchange.files import RESULT_COLUMNS, write_table
+from tracker.exchange.limits import WEB_LIMITS, FileRefused
 from tracker.extensions import db
 from tracker.main.forms import options
 from tracker.manage import bp
@@ -35,11 +41,12 @@ from tracker.manage.forms import (
     ApplyImportForm,
     EntityForm,
     ImportForm,
+    MappingForm,
     MilestoneForm,
     PersonForm,
     WorkingGroupForm,
 )
-from tracker.manage.imports import run_upload, store_upload
+from tracker.manage.imports import choose_columns, run_upload, store_upload, upload_options
 from tracker.manage.models import ImportUpload
 from tracker.models import (
     Activity,
@@ -95,7 +102,7 @@ def _version_conflict(form: Any, current: int) -> bool:
 @login_required
 def index() -> ResponseReturnValue:
     person = _me()
-    require(can_manage_directory(person), "managing is for coordinators")
+    require(can_open_manage(person), "managing is for coordinators")
     return render_template(
         "manage/index.html",
         groups=_coordinated(person),
@@ -175,7 +182,7 @@ def group(group_id: int) -> ResponseReturnValue:
     require(can_edit_workplan(_me(), group), f"you do not coordinate {group.short_name}")
     form = WorkingGroupForm(obj=None if request.method == "POST" else group)
     form.leads.choices = form.members.choices = options(_entities())
-    if request.method == "GET":
+    if request.method != "POST":
         form.leads.data = [e.id for e in group.lead_entities]
         form.members.data = [e.id for e in group.member_entities]
     elif form.validate_on_submit() and _save_group(form, group):
@@ -267,7 +274,7 @@ def new_activity(group_id: int) -> ResponseReturnValue:
     require(can_edit_workplan(person, group), f"you do not coordinate {group.short_name}")
     form = ActivityForm()
     form.parent.choices = _parent_choices(group, None)
-    if request.method == "GET" and request.args.get("parent", "").isdigit():
+    if request.method != "POST" and request.args.get("parent", "").isdigit():
         form.parent.data = request.args["parent"]
     if form.validate_on_submit():
         activity = Activity(status=Status(form.status.data))
@@ -373,7 +380,7 @@ def new_milestone(group_id: int) -> ResponseReturnValue:
     require(can_edit_workplan(person, group), f"you do not coordinate {group.short_name}")
     form = MilestoneForm()
     form.activity.choices = _activity_choices(group)
-    if request.method == "GET" and request.args.get("activity", "").isdigit():
+    if request.method != "POST" and request.args.get("activity", "").isdigit():
         form.activity.data = request.args["activity"]
     if form.validate_on_submit():
         milestone = Milestone(status=Status(form.status.data))
@@ -428,7 +435,7 @@ def edit_milestone(milestone_id: int) -> ResponseReturnValue:
 @bp.route("/entities")
 @login_required
 def entities() -> ResponseReturnValue:
-    require(can_manage_directory(_me()), "entities are managed by coordinators")
+    require(can_manage_directory(_me()), "entities are managed by administrators")
     rows = db.session.scalars(
         sa.select(Entity).options(so.selectinload(Entity.aliases)).order_by(Entity.acronym)
     ).all()
@@ -463,12 +470,12 @@ def _save_entity(form: EntityForm, entity: Entity) -> bool:
 @bp.route("/entities/<int:entity_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_entity(entity_id: int | None = None) -> ResponseReturnValue:
-    require(can_manage_directory(_me()), "entities are managed by coordinators")
+    require(can_manage_directory(_me()), "entities are managed by administrators")
     entity = _get(Entity, entity_id) if entity_id is not None else Entity()
     form = EntityForm(
-        obj=entity if request.method == "GET" and entity_id else None,
+        obj=entity if request.method != "POST" and entity_id else None,
         data={"aliases": ", ".join(a.alias for a in entity.aliases)}
-        if request.method == "GET" and entity_id
+        if request.method != "POST" and entity_id
         else None,
     )
     if form.validate_on_submit() and _save_entity(form, entity):
@@ -486,13 +493,21 @@ def edit_entity(entity_id: int | None = None) -> ResponseReturnValue:
 @bp.route("/people")
 @login_required
 def people() -> ResponseReturnValue:
-    require(can_manage_directory(_me()), "people are managed by coordinators")
+    me = _me()
+    require(can_open_manage(me), "people are managed by coordinators")
     rows = db.session.scalars(
         sa.select(Person)
         .options(so.joinedload(Person.entity), so.selectinload(Person.working_groups))
         .order_by(Person.name)
     ).all()
-    return render_template("manage/people.html", people=rows)
+    return render_template("manage/people.html", people=rows, may_add=can_manage_directory(me))
+
+
+def _details(person: Person) -> tuple[Any, ...]:
+    """What only an administrator changes: everything of a person but their groups."""
+    if person.id is None:
+        return ()
+    return (person.name, person.email, person.entity_id, person.role, person.active)
 
 
 @bp.route("/people/new", methods=["GET", "POST"])
@@ -500,9 +515,11 @@ def people() -> ResponseReturnValue:
 @login_required
 def edit_person(person_id: int | None = None) -> ResponseReturnValue:
     me = _me()
-    require(can_manage_directory(me), "people are managed by coordinators")
+    if person_id is None:
+        require(can_manage_directory(me), "new people are added by administrators")
+    require(can_open_manage(me), "people are managed by coordinators")
     person = _get(Person, person_id) if person_id is not None else Person(active=True)
-    editing = request.method == "GET" and person_id is not None
+    editing = request.method != "POST" and person_id is not None
     form = PersonForm(
         obj=person if editing else None,
         data={
@@ -528,18 +545,36 @@ def edit_person(person_id: int | None = None) -> ResponseReturnValue:
         elif person.id == me.id and not form.active.data:
             form.active.errors = ["You cannot deactivate yourself."]
         else:
-            person.name = form.name.data.strip()
-            person.email = email
-            person.entity_id = int(form.entity.data) if form.entity.data else None
-            person.role = PersonRole(form.role.data)
-            person.active = form.active.data
-            person.working_groups = [g for g in groups if g.id in set(form.working_groups.data)]
+            details = (
+                form.name.data.strip(),
+                email,
+                int(form.entity.data) if form.entity.data else None,
+                PersonRole(form.role.data),
+                form.active.data,
+            )
+            wanted = [g for g in groups if g.id in set(form.working_groups.data)]
+            require(
+                can_change_person(
+                    me,
+                    details_changed=details != _details(person),
+                    groups_changed=set(wanted) ^ set(person.working_groups),
+                ),
+                "coordinators add people to, and take them off, only the working groups they "
+                "coordinate; an administrator changes the rest",
+            )
+            person.name, person.email, person.entity_id, person.role, person.active = details
+            person.working_groups = wanted
             db.session.add(person)
             db.session.commit()
             flash(f"{person.name} saved.", "success")
             return redirect(url_for("manage.people"))
     status = 400 if form.is_submitted() else 200
-    return render_template("manage/person_form.html", form=form, person=person), status
+    return render_template(
+        "manage/person_form.html",
+        form=form,
+        person=person,
+        administrator=can_manage_directory(me),
+    ), status
 
 
 # --- import and export ----------------------------------------------------------------------
@@ -549,14 +584,58 @@ def edit_person(person_id: int | None = None) -> ResponseReturnValue:
 @login_required
 def import_files_page() -> ResponseReturnValue:
     person = _me()
-    require(can_manage_directory(person), "importing is for coordinators")
+    require(can_open_manage(person), "importing is for coordinators")
     form = ImportForm()
+    form.working_group.choices = [("", "–")] + [
+        (g.short_name, g.short_name) for g in _coordinated(person)
+    ]
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
-        return render_template("manage/import.html", form=form), status
-    upload = store_upload(db.session, person, form.files.data)
+        return render_template("manage/import.html", form=form, limits=WEB_LIMITS), status
+    try:
+        upload = store_upload(
+            db.session, person, form.files.data, form.pasted.data, form.working_group.data
+        )
+    except FileRefused as exc:
+        form.files.errors = [str(exc)]
+        return render_template("manage/import.html", form=form, limits=WEB_LIMITS), 413
     db.session.commit()
     return _preview(upload, person)
+
+
+def _own_upload(upload_id: int) -> tuple[Person, ImportUpload]:
+    person = _me()
+    upload = _get(ImportUpload, upload_id)
+    require(is_owner(person, upload.person_id), "this upload is someone else's")
+    return person, upload
+
+
+@bp.route("/import/<int:upload_id>")
+@login_required
+def import_preview(upload_id: int) -> ResponseReturnValue:
+    person, upload = _own_upload(upload_id)
+    if upload.applied_at is not None:
+        flash("This upload was applied already.", "error")
+        return redirect(url_for("manage.index"))
+    return _preview(upload, person)
+
+
+@bp.route("/import/<int:upload_id>/mapping", methods=["POST"])
+@login_required
+def import_mapping(upload_id: int) -> ResponseReturnValue:
+    """Read one of the upload's tables with the columns as the person set them."""
+    _person, upload = _own_upload(upload_id)
+    form = MappingForm()
+    if upload.applied_at is not None or not form.validate_on_submit():
+        abort(400)
+    columns = {
+        int(name.removeprefix("column-")): value
+        for name, value in request.form.items()
+        if name.startswith("column-") and name.removeprefix("column-").isdigit()
+    }
+    choose_columns(upload, form.table.data, [columns.get(i, "") for i in range(len(columns))])
+    db.session.commit()
+    return redirect(url_for("manage.import_preview", upload_id=upload.id))
 
 
 def _preview(upload: ImportUpload, person: Person, note: str | None = None) -> ResponseReturnValue:
@@ -567,6 +646,9 @@ def _preview(upload: ImportUpload, person: Person, note: str | None = None) -> R
         upload=upload,
         outcome=outcome,
         form=apply_form,
+        mapping_form=MappingForm(formdata=None),
+        options=upload_options(upload),
+        targets=TARGETS,
         note=note,
     ), (400 if outcome.errors else 200)
 
@@ -574,9 +656,7 @@ def _preview(upload: ImportUpload, person: Person, note: str | None = None) -> R
 @bp.route("/import/<int:upload_id>/apply", methods=["POST"])
 @login_required
 def apply_import(upload_id: int) -> ResponseReturnValue:
-    person = _me()
-    upload = _get(ImportUpload, upload_id)
-    require(is_owner(person, upload.person_id), "this upload is someone else's")
+    person, upload = _own_upload(upload_id)
     form = ApplyImportForm()
     if upload.applied_at is not None:
         flash("This upload was applied already.", "error")
@@ -603,6 +683,8 @@ EXPORT_FORMATS = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "toml": "application/toml",
+    "results": "text/csv",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
 
 
@@ -610,12 +692,12 @@ EXPORT_FORMATS = {
 @login_required
 def export() -> ResponseReturnValue:
     person = _me()
-    require(can_manage_directory(person), "exporting is for coordinators")
+    require(can_open_manage(person), "exporting is for coordinators")
     fmt = request.args.get("format")
     if fmt is None:
         return render_template("manage/export.html", groups=_coordinated(person))
     if fmt not in EXPORT_FORMATS:
-        abort(400, f"unknown format {fmt!r}; use csv, xlsx or toml")
+        abort(400, f"unknown format {fmt!r}; use csv, xlsx, docx, results or toml")
     stamp = f"{today():%Y-%m-%d}"
     with tempfile.TemporaryDirectory() as folder:
         if fmt == "toml":
@@ -633,9 +715,17 @@ def export() -> ResponseReturnValue:
                 groups = [group]
             else:
                 groups = _coordinated(person)
-            rows = [row for g in groups for row in export_rows(db.session, g.short_name)]
-            path = Path(folder) / f"workplan-{short or 'all'}-{stamp}.{fmt}"
-            write_rows(path, rows)
+            results = [row for g in groups for row in export_results(db.session, g.short_name)]
+            if fmt == "results":
+                path = Path(folder) / f"results-{short or 'all'}-{stamp}.csv"
+                write_table(path, results, RESULT_COLUMNS)
+            elif fmt == "docx":
+                path = Path(folder) / f"workplan-{short or 'all'}-{stamp}.docx"
+                write_workplan_docx(db.session, path, groups, today())
+            else:
+                rows = [row for g in groups for row in export_rows(db.session, g.short_name)]
+                path = Path(folder) / f"workplan-{short or 'all'}-{stamp}.{fmt}"
+                write_rows(path, rows, results if fmt == "xlsx" else None)
         data = path.read_bytes()
     return send_file(
         io.BytesIO(data),

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from tracker import mail
 from tracker.auth import current_person, login_required
 from tracker.domain.permissions import can_manage_outbox
 from tracker.extensions import csrf, db
+from tracker.links import grants_access, is_key_address
 from tracker.mail.models import MessageStatus, OutboxMessage
 from tracker.models import Activity, Milestone, Person
 from tracker.reminders import bp
@@ -69,6 +70,7 @@ def preferences() -> str | tuple[str, int] | Response:
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"], endpoint="unsubscribe")
 @csrf.exempt  # mail programs post here (RFC 8058) with no form; the signed token is the check
+@grants_access
 def unsubscribe_page(token: str) -> str | tuple[str, int]:
     """No sign-in: the signed token is the permission. GET only asks, so that link scanners
     change nothing; POST acts, also as the one-click POST of RFC 8058 from mail programs."""
@@ -133,11 +135,18 @@ def outbox_message(message_id: int) -> str:
     ).all()
     return render_template(
         "reminders/outbox_message.html",
-        message=message,
+        message=readable(message),
         claims=claims,
         items=_items_of(claims),
         item_url=_item_url,
     )
+
+
+def readable(message: OutboxMessage) -> OutboxMessage:
+    """The message with its sign-in and unsubscribe links hidden: what the outbox page and
+    `tracker outbox show` print, so reading the outbox signs no one in as someone else."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return mail.readable_copy(message, lambda url: is_key_address(app, url))
 
 
 def _item_url(kind: str, item_id: int) -> str:
