@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from tracker.domain.items import UPCOMING_DAYS
+from tracker.domain.rules import UPCOMING_DAYS, upcoming_window
 from tracker.timeline import (
     Precision,
     Timeline,
@@ -33,7 +33,7 @@ class Window:
     end: date | None
     #: How an answer names it: "this month (January 2020)", "between March and June 2020".
     label: str
-    #: Looks ahead from today like `tracker.domain.items.upcoming`: only items still open.
+    #: Looks ahead from today like `tracker.domain.rules.upcoming_window`: only items still open.
     open_only: bool = False
 
 
@@ -160,10 +160,10 @@ def _relative(text: str, today: date) -> tuple[Window, re.Match[str]] | None:
 
 
 def soon_window(today: date) -> Window:
-    """ "Due soon": what `tracker.domain.items.upcoming` calls upcoming."""
-    end = today + timedelta(days=UPCOMING_DAYS)
+    """ "Due soon": what `tracker.domain.rules.upcoming_window` calls upcoming."""
+    start, end = upcoming_window(today)
     label = f"in the next {UPCOMING_DAYS} days ({format_span(today, end)})"
-    return Window(today, end, label, open_only=True)
+    return Window(start, end, label, open_only=True)
 
 
 def _soon(text: str, today: date) -> tuple[Window, re.Match[str]] | None:

@@ -171,7 +171,7 @@ def test_openapi_describes_every_route(app, client):
     described = set()
     for path, operations in spec["paths"].items():
         for method in operations:
-            described.add((method.upper(), re.sub(r"\{id\}", "<id>", path)))
+            described.add((method.upper(), re.sub(r"\{(\w+)\}", r"<\1>", path)))
     served = set()
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("api."):

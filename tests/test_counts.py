@@ -73,9 +73,7 @@ def test_dashboard_agrees_with_find_items(session, group, leader):
     )
     flt = ItemFilter(working_group=group)
     late = replace(flt, overdue=True)
-    soon = replace(
-        flt, due_from=TEST_TODAY, due_to=TEST_TODAY + timedelta(days=UPCOMING_DAYS), open_only=True
-    )
+    soon = replace(flt, upcoming=UPCOMING_DAYS)
     assert found.overdue == find_items(session, late, TEST_TODAY, limit=3)
     assert found.upcoming == find_items(session, soon, TEST_TODAY, limit=3)
     led = None

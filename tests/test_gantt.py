@@ -124,3 +124,54 @@ def test_a_capped_chart_says_how_many_it_leaves_out(client, auth, monkeypatch):
     assert "the 3 due soonest of" in page and "choose a working group or other filters" in page
     page = client.get("/timeline?working_group=WS1").get_data(as_text=True)
     assert "the 3 due soonest of" in page and "choose other filters to see the rest" in page
+
+
+def test_the_default_span_is_the_data_shown(session):
+    # the 2014 work programme alone: 2014, not the years around today (2020)
+    chart = build_chart(session, ItemFilter(working_group="GMG-DR"), TEST_TODAY)
+    assert (chart.start, chart.end) == (date(2014, 1, 1), date(2014, 12, 31))
+    assert chart.today_x is None
+    assert not any(r.note == "outside the years shown" for r in chart.rows)
+    # more than ten years of data: ten of them, around today
+    everything = build_chart(session, ItemFilter(), TEST_TODAY)
+    assert everything.start <= TEST_TODAY <= everything.end
+    assert everything.end.year - everything.start.year <= 10
+
+
+def test_undated_rows_hidden_on_request_and_narrow_labels(session):
+    flt = ItemFilter(working_group="WS1")
+    every = build_chart(session, flt, TEST_TODAY)
+    dated = build_chart(session, flt, TEST_TODAY, dated_only=True)
+    undated = [r for r in every.rows if r.note == "no dates" and not r.markers]
+    assert undated and dated.undated_hidden == len(undated)
+    assert len(dated.rows) == len(every.rows) - len(undated)
+    assert not any(r.note == "no dates" and not r.markers for r in dated.rows)
+    narrow = build_chart(session, flt, TEST_TODAY, label_width=150)
+    assert narrow.label_width == 150 and narrow.width == 150 + CHART_WIDTH + 10
+    assert max(len(r.label) for r in narrow.rows if r.kind == "activity") <= 22
+    assert all(float(p.split(",")[0]) >= 150 for r in narrow.rows if r.bar for p in r.bar.split())
+
+
+def test_phones_get_the_narrow_label_column(client, auth):
+    auth.sign_in_as("member@example.org")
+    wide = client.get("/timeline?working_group=WS1").get_data(as_text=True)
+    phone = client.get("/timeline?working_group=WS1", headers={"Sec-CH-UA-Mobile": "?1"}).get_data(
+        as_text=True
+    )
+    assert f'class="label-edge" x1="{LABEL_WIDTH}"' in wide
+    assert 'class="label-edge" x1="150"' in phone
+    forced = client.get("/timeline?working_group=WS1&labels=narrow").get_data(as_text=True)
+    assert 'class="label-edge" x1="150"' in forced
+
+
+def test_today_label_stays_inside_the_chart(session):
+    chart = build_chart(
+        session,
+        ItemFilter(working_group="WS1"),
+        date(2020, 12, 30),
+        date(2020, 1, 1),
+        date(2020, 12, 31),
+    )
+    assert chart.today_label_left and chart.today_x is not None
+    early = build_chart(session, ItemFilter(working_group="WS1"), TEST_TODAY, date(2020, 1, 1))
+    assert not early.today_label_left

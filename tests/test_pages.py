@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date
 
+import pytest
 import sqlalchemy as sa
 
 from tests.webtools import activity, milestone, post
@@ -33,8 +35,34 @@ def test_group_dashboard_is_scoped(client, auth):
     page = client.get("/groups/EGMS").get_data(as_text=True)
     assert "International Forum on Migration Statistics" in page
     assert "Thematic workstream 1" not in page
-    assert 'href="/items?due=overdue&amp;working_group=EGMS"' in page
+    assert 'href="/items?working_group=EGMS&amp;due=overdue"' in page
     assert client.get("/groups/NOPE").status_code == 404
+
+
+def _cards(page: str) -> list[tuple[str, int, str]]:
+    """(link, count, label) of every card of a dashboard."""
+    found = re.findall(
+        r'<li class="card[^"]*"><a href="([^"]+)"><strong>(\d+)</strong> ([^<]+)</a>', page
+    )
+    return [(html.unescape(href), int(n), label) for href, n, label in found]
+
+
+def _listed(client, href: str) -> int:
+    page = client.get(href).get_data(as_text=True)
+    match = re.search(r'<p role="status">(\d+) items?', page)
+    assert match, href
+    return int(match.group(1))
+
+
+@pytest.mark.parametrize("who", ["un-desa.focal-point@example.org", "member@example.org"])
+@pytest.mark.parametrize("where", ["/", "/groups/WS1", "/groups/EGMS"])
+def test_every_dashboard_card_counts_what_its_link_lists(client, auth, who, where):
+    """ "24 open, led by UN DESA" once linked to 25 items, one of them completed."""
+    auth.sign_in_as(who)
+    cards = _cards(client.get(where).get_data(as_text=True))
+    assert len(cards) >= 3 + len(Status)  # overdue, due soon, led, one per status
+    for href, count, label in cards:
+        assert _listed(client, href) == count, (where, label, href)
 
 
 def test_recently_updated_shows_who_and_what(client, session, auth):
@@ -179,7 +207,11 @@ def test_second_editor_gets_a_conflict_not_an_overwrite(client, session, auth):
     )
     assert second.status_code == 409
     page = second.get_data(as_text=True)
-    assert "was changed by someone else since you opened it" in page
+    conflict = re.search(r'<p class="flash error" role="alert">(.*?)</p>', page).group(1)
+    assert conflict == (
+        "Not saved: WS1 3.4 was changed by someone else since you opened it. Below are the "
+        "latest status and history, and your entries, kept in the form: check them and save again."
+    )
     assert "All done" in page  # what the lead typed is kept
     session.refresh(item)
     assert item.status == Status.DELAYED
@@ -212,7 +244,7 @@ def test_bad_update_gets_the_form_back_and_saves_nothing(client, session, auth):
         },
     )
     assert response.status_code == 400
-    assert "The end is before the start." in response.get_data(as_text=True)
+    assert "The end is before the start (2020-02-01)." in response.get_data(as_text=True)
     response = post(
         client, f"/activities/{item.id}/progress", {"status": "finished", "version": item.version}
     )
@@ -286,3 +318,29 @@ def test_item_pages_offer_their_calendar_file_and_the_nav_every_feature(client, 
     assert f'href="/milestones/{ifms.id}.ics"' in page
     download = client.get(f"/milestones/{ifms.id}.ics")
     assert download.status_code == 200 and b"BEGIN:VEVENT" in download.data
+
+
+@pytest.mark.parametrize(
+    "query", ["", "working_group=EGMS", "due_from=2019-01-01&due_to=2030-12-31"]
+)
+def test_pages_cut_in_sql_add_up_to_the_whole_list(client, auth, query):
+    """Every page from its OFFSET, recurring items' occurrences among the rows, in one order."""
+    auth.sign_in_as("member@example.org")
+    whole = client.get(f"/items?per_page=500&{query}").get_data(as_text=True)
+    total = int(re.search(r'<p role="status">(\d+) items?', whole).group(1))
+    paged: list[str] = []
+    for page in range(1, (total + 6) // 7 + 1):
+        found = rows(client.get(f"/items?per_page=7&page={page}&{query}").get_data(as_text=True))
+        assert len(found) == min(7, total - len(paged)), page
+        paged += found
+    assert paged == rows(whole) and len(paged) == total
+    assert client.get(f"/items?per_page=7&page=999&{query}").status_code == 200
+    last = client.get(f"/items?per_page=7&page=2&{query}").get_data(as_text=True)
+    assert 'aria-current="page">2<' in last and 'rel="prev"' in last
+
+
+def test_paging_parameters_are_checked(client, auth):
+    auth.sign_in_as("member@example.org")
+    response = client.get("/items?page=0")
+    assert response.status_code == 400
+    assert "page: '0': a whole number" in html.unescape(response.text)

@@ -11,7 +11,7 @@ from tracker.domain.permissions import (
     can_manage_directory,
     can_update_progress,
 )
-from tracker.domain.status import Actor, EditConflict, update_progress
+from tracker.domain.status import MAX_NOTE, Actor, EditConflict, InvalidUpdate, update_progress
 from tracker.models import Activity, Milestone, Person, Status, StatusChange
 
 
@@ -112,3 +112,48 @@ def test_nothing_changed_records_nothing(session):
     ilo = person(session, "ilo.focal-point@example.org")
     item = activity(session, "3.4")
     assert update_progress(session, item, Actor.of(ilo, "web"), status=item.status) is None
+
+
+def test_an_update_is_checked_where_it_is_made_whatever_the_front_end(session):
+    """The form and the API once checked these; now the next front end cannot skip them."""
+    ilo = person(session, "ilo.focal-point@example.org")
+    item = activity(session, "3.4")
+    version, before = item.version, item.progress_note
+    with pytest.raises(InvalidUpdate) as long_note:
+        update_progress(session, item, Actor.of(ilo, "web"), note="x" * (MAX_NOTE + 1))
+    assert "at most 5000 characters" in long_note.value.fields["note"]
+    update_progress(session, item, Actor.of(ilo, "web"), actual_start=date(2019, 3, 1))
+    session.commit()
+    with pytest.raises(InvalidUpdate) as reversed_dates:  # against the start already saved
+        update_progress(session, item, Actor.of(ilo, "web"), actual_end=date(2019, 2, 1))
+    assert "the end is before the start (2019-03-01)" in reversed_dates.value.fields["actual_end"]
+    assert (item.actual_end, item.progress_note, item.version) == (None, before, version + 1)
+
+
+def test_forms_and_the_api_show_the_domains_refusal(client, session, auth):
+    from tests.test_api import token_for
+    from tests.webtools import post
+
+    item = activity(session, "3.4")
+    auth.sign_in_as("ilo.focal-point@example.org")
+    page = post(
+        client,
+        f"/activities/{item.id}/progress",
+        {
+            "status": "in_progress",
+            "actual_start": "2020-03-01",
+            "actual_end": "2020-01-01",
+            "version": str(item.version),
+        },
+    )
+    assert page.status_code == 400 and "The end is before the start (2020-03-01)." in page.text
+    headers = token_for(session, "ilo.focal-point@example.org")
+    answer = client.post(
+        f"/api/v1/activities/{item.id}/progress",
+        json={"note": "y" * (MAX_NOTE + 1), "version": item.version},
+        headers=headers,
+    )
+    assert answer.status_code == 400
+    assert "at most 5000 characters" in answer.get_json()["error"]["fields"]["note"]
+    session.refresh(item)
+    assert item.actual_start is None and item.status != Status.IN_PROGRESS

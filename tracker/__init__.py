@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from tracker.config import config_from_env
+from tracker.config import DEFAULTS, config_from_env, instance_secret_key
 from tracker.extensions import csrf, db, migrate
 
 PACKAGE_DIR = Path(__file__).parent
@@ -35,8 +35,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         or None,
         template_folder=str(resource_dir("templates")),
     )
+    app.config.update(DEFAULTS)
     app.config.update(config_from_env(os.environ, app.instance_path))
     app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
@@ -48,15 +51,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from tracker import api, auth, feeds, main, manage, ops, reminders, web
     from tracker.auth import models as _auth_models  # noqa: F401  (tables for Alembic)
     from tracker.cli import register_commands
+    from tracker.exchange import models as _exchange_models  # noqa: F401  (tables for Alembic)
     from tracker.feeds import models as _feeds_models  # noqa: F401  (tables for Alembic)
     from tracker.mail import models as _mail_models  # noqa: F401  (tables for Alembic)
     from tracker.manage import models as _manage_models  # noqa: F401  (tables for Alembic)
+    from tracker.monitoring import models as _monitoring_models  # noqa: F401  (tables for Alembic)
+    from tracker.monitoring import routes as monitoring
     from tracker.ops import request_log
     from tracker.reminders import models as _reminder_models  # noqa: F401  (tables for Alembic)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(manage.bp)
+    app.register_blueprint(monitoring.bp)
+    app.register_blueprint(monitoring.reports)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     app.register_blueprint(reminders.bp)

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from bot.answer import Answer, item_facts, item_label, short_title
+from bot.language import Language
 from bot.links import chat_url, list_url
 from tracker.domain.items import Item, ItemPage
 from tracker.links import item_url
@@ -74,9 +75,11 @@ def status_menu(item: Item) -> Block:
     }
 
 
-def item_section(item: Item, base_url: str, today: date, *, menu: bool = False) -> Block:
+def item_section(
+    item: Item, base_url: str, today: date, *, menu: bool = False, language: Language = "en"
+) -> Block:
     link = f"*<{item_url(item, base_url)}|{escape(item_label(item))}>*"
-    facts = escape(" · ".join(item_facts(item, today)))
+    facts = escape(" · ".join(item_facts(item, today, language)))
     block = _section(f"{link} {escape(short_title(item.title))}\n{facts}")
     if menu:
         block["accessory"] = status_menu(item)
@@ -92,7 +95,10 @@ def answer_blocks(reply: Answer) -> list[Block]:
         blocks.append(_context(f"<{item_url(item, reply.base_url)}|Open in the tracker>"))
         blocks.append(status_buttons(item))
     else:
-        blocks += [item_section(item, reply.base_url, reply.today) for item in reply.items]
+        blocks += [
+            item_section(item, reply.base_url, reply.today, language=reply.language)
+            for item in reply.items
+        ]
     footer = []
     if reply.more_url:
         more = reply.total - len(reply.items)

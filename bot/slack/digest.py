@@ -19,13 +19,13 @@ from flask import Flask, current_app
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.dates import soon_window
 from bot.slack.app import web_client
-from bot.slack.blocks import digest_blocks, item_list_blocks
+from bot.slack.blocks import digest_blocks, escape, item_list_blocks
 from bot.slack.once import claim
 from tracker.clock import today as current_day
 from tracker.domain.entities import resolve_working_group
 from tracker.domain.items import ItemFilter, find_items
+from tracker.domain.rules import UPCOMING_DAYS
 from tracker.extensions import db
 from tracker.models import WorkingGroup
 
@@ -75,11 +75,10 @@ def post_weekly_digests(
 def compose(group: WorkingGroup, today: date, base_url: str) -> tuple[str, list[dict]]:
     """The digest's fallback text and its blocks."""
     scope = ItemFilter(working_group=group.short_name)
-    window = soon_window(today)
     late = find_items(db.session, replace(scope, overdue=True), today, limit=DIGEST_ITEMS)
     coming = find_items(
         db.session,
-        replace(scope, due_from=window.start, due_to=window.end, open_only=True),
+        replace(scope, upcoming=UPCOMING_DAYS),
         today,
         limit=DIGEST_ITEMS,
     )
@@ -87,9 +86,9 @@ def compose(group: WorkingGroup, today: date, base_url: str) -> tuple[str, list[
     sections = [
         *item_list_blocks("Overdue", late, f"overdue in {name}", base_url, today, menu=False),
         *item_list_blocks(
-            "Due in the next 30 days",
+            f"Due in the next {UPCOMING_DAYS} days",
             coming,
-            f"due in the next 30 days in {name}",
+            f"due in the next {UPCOMING_DAYS} days in {name}",
             base_url,
             today,
             menu=False,
@@ -97,7 +96,8 @@ def compose(group: WorkingGroup, today: date, base_url: str) -> tuple[str, list[
     ]
     monday = today - timedelta(days=today.weekday())
     text = (
-        f"Weekly digest for {name}: {late.total} overdue, {coming.total} due in the next 30 days."
+        f"Weekly digest for {name}: {late.total} overdue, "
+        f"{coming.total} due in the next {UPCOMING_DAYS} days."
     )
     return text, digest_blocks(name, group.name, sections, monday, base_url)
 
@@ -112,7 +112,9 @@ def _post(group: WorkingGroup, today: date, dry_run: bool, client: WebClient | N
         db.session.rollback()
         return Digest(group.short_name, channel, "already posted this week", text)
     try:
-        client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False)
+        client.chat_postMessage(
+            channel=channel, text=escape(text), blocks=blocks, unfurl_links=False
+        )
     except SlackApiError as exc:
         db.session.rollback()  # the key goes too: the next run tries again
         error = str(exc.response.get("error") or exc)

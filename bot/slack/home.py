@@ -8,11 +8,11 @@ from datetime import date
 from flask import current_app
 from slack_sdk import WebClient
 
-from bot.dates import soon_window
 from bot.slack.blocks import home_view, item_list_blocks
 from bot.slack.people import NOT_MATCHED, identify
 from tracker.clock import today as current_day
 from tracker.domain.items import ItemFilter, find_items
+from tracker.domain.rules import UPCOMING_DAYS
 from tracker.extensions import db
 from tracker.models import Person
 from tracker.timeline import format_date
@@ -33,11 +33,10 @@ def home(person: Person | None, today: date, base_url: str) -> dict:
         return home_view([], intro, base_url)
     acronym = person.entity.acronym
     leading = ItemFilter(entity=acronym, leading_only=True)
-    window = soon_window(today)
     late = find_items(db.session, replace(leading, overdue=True), today, limit=HOME_ITEMS)
     coming = find_items(
         db.session,
-        replace(leading, due_from=window.start, due_to=window.end, open_only=True),
+        replace(leading, upcoming=UPCOMING_DAYS),
         today,
         limit=HOME_ITEMS,
     )
@@ -51,9 +50,9 @@ def home(person: Person | None, today: date, base_url: str) -> dict:
             menu=True,
         ),
         *item_list_blocks(
-            "Due in the next 30 days",
+            f"Due in the next {UPCOMING_DAYS} days",
             coming,
-            f"items {acronym} leads due in the next 30 days",
+            f"items {acronym} leads due in the next {UPCOMING_DAYS} days",
             base_url,
             today,
             menu=True,

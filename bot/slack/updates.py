@@ -18,7 +18,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.answer import answer
 from bot.links import item_question
-from bot.slack.blocks import answer_blocks, notice_modal
+from bot.slack.blocks import answer_blocks, escape, notice_modal
 from bot.slack.home import publish_home
 from bot.slack.people import NOT_MATCHED
 from tracker.clock import today
@@ -139,17 +139,19 @@ def show(client: WebClient, origin: Origin, row: Activity | Milestone) -> None:
     if origin.ephemeral or not (origin.channel and origin.message_ts):
         if origin.response_url:
             WebhookClient(origin.response_url).send(
-                text=reply.text, blocks=blocks, replace_original=True
+                text=escape(reply.text), blocks=blocks, replace_original=True
             )
         return
-    client.chat_update(channel=origin.channel, ts=origin.message_ts, text=reply.text, blocks=blocks)
+    client.chat_update(
+        channel=origin.channel, ts=origin.message_ts, text=escape(reply.text), blocks=blocks
+    )
 
 
 def tell(client: WebClient, origin: Origin, text: str, trigger_id: str | None) -> None:
     """Say something to the person alone: under the message, or in a small window on Home."""
     if origin.response_url:
         WebhookClient(origin.response_url).send(
-            text=text, response_type="ephemeral", replace_original=False
+            text=escape(text), response_type="ephemeral", replace_original=False
         )
     elif trigger_id:
         client.views_open(trigger_id=trigger_id, view=notice_modal(text))

@@ -170,7 +170,7 @@ def test_a_button_drawn_before_someone_else_changed_the_item_changes_nothing(sla
 
     press(slack, "status_completed", value)
     [told] = slack.api.wait_for("response:button")
-    assert told.body["text"].startswith("Nothing was changed: 3.3 was changed by someone else")
+    assert told.body["text"].startswith("Nothing was changed: WS1 3.3 was changed by someone else")
     [redrawn] = slack.api.wait_for("chat.update")
     assert ": delayed." in redrawn.body["text"]
     session.refresh(activity)

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from tracker.api import routes  # noqa: E402,F401
+from tracker.api import monitoring, routes  # noqa: E402,F401

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracker.main.filters import DUE_WINDOWS
+from tracker.domain.query import MAX_UPCOMING_DAYS
 from tracker.models import EntityRole, MilestoneKind, Status
 
 _STATUS = {"type": "string", "enum": [s.value for s in Status]}
@@ -32,9 +32,12 @@ FILTERS = [
     _query("q", "Words that must all appear in the code, title or description."),
     _query(
         "due",
-        "A due window: overdue, or due in the next 7, 30 or 90 days (open items).",
-        {"enum": list(DUE_WINDOWS)},
+        "A due window: overdue, or N for open items due in the next N days "
+        f"(1 to {MAX_UPCOMING_DAYS}).",
+        {"type": "string", "pattern": "^(overdue|[0-9]+)$"},
     ),
+    _query("kind", "activity or milestone (/items only).", {"enum": ["activity", "milestone"]}),
+    _query("open", "1 for only items neither completed nor cancelled.", {"enum": ["1", "0"]}),
     _query("due_from", "Due on or after this date.", {"type": "string", "format": "date"}),
     _query("due_to", "Due on or before this date.", {"type": "string", "format": "date"}),
     _query("page", "Page number, from 1.", {"type": "integer", "minimum": 1}),
@@ -158,6 +161,11 @@ def spec(server_url: str) -> dict[str, Any]:
         "recurrence": {"type": ["string", "null"], "description": "An RRULE value."},
         "occurrence": {"type": "boolean"},
         "leads": {"type": "array", "items": {"type": "string"}},
+        "leads_inherited_from": {
+            "type": ["string", "null"],
+            "description": "Where the leads come from when the item names none itself, e.g. "
+            "'activity 37' or 'working group EGMS'; null when they are its own.",
+        },
         "entities": {
             "type": "array",
             "items": {
@@ -196,6 +204,44 @@ def spec(server_url: str) -> dict[str, Any]:
             "/milestones/{id}": _one("milestone"),
             "/activities/{id}/progress": _progress("activity", ["actual_start", "actual_end"]),
             "/milestones/{id}/progress": _progress("milestone", ["completed_on"]),
+            "/working-groups/{name}/results": {
+                "get": {
+                    "summary": "A working group's results framework: objectives, outcomes, "
+                    "outputs and the activities serving them, indicators with baseline, target "
+                    "and actuals, risks, themes.",
+                    "parameters": [
+                        {
+                            "name": "name",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {"200": {"description": "The results chain."}, **_ERRORS},
+                }
+            },
+            "/rounds": {
+                "get": {
+                    "summary": "Reporting rounds, newest due date first, with how many items "
+                    "are reported.",
+                    "responses": {"200": {"description": "The rounds."}, **_ERRORS},
+                }
+            },
+            "/rounds/{id}": {
+                "get": {
+                    "summary": "One reporting round: completion per lead entity and item "
+                    "(reported, reported late, not yet, late) and the reports made.",
+                    "parameters": [
+                        {
+                            "name": "id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "integer"},
+                        }
+                    ],
+                    "responses": {"200": {"description": "The round."}, **_ERRORS},
+                }
+            },
             "/me": {
                 "get": {
                     "summary": "Who the token belongs to.",

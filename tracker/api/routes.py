@@ -6,10 +6,11 @@ another site can then do nothing, and the API needs no CSRF token.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from flask import abort, g, jsonify, request, url_for
+from flask import abort, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from tracker.api import bp
@@ -20,9 +21,10 @@ from tracker.clock import today
 from tracker.domain.entities import UnknownName
 from tracker.domain.items import Item, ItemFilter, find_items
 from tracker.domain.permissions import PermissionDenied, can_read, can_update_progress, require
-from tracker.domain.status import Actor, EditConflict, update_progress
+from tracker.domain.query import PAGING, ItemKind, Paging, QueryError, parse_query
+from tracker.domain.serialize import item_json
+from tracker.domain.status import Actor, EditConflict, InvalidUpdate, update_progress
 from tracker.extensions import commit_in_passing, db
-from tracker.main.filters import ListQuery
 from tracker.models import Activity, Milestone, Status, StatusChange
 from tracker.web import error_response
 
@@ -66,36 +68,8 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def item_json(item: Item) -> dict[str, Any]:
-    endpoint = "main.activity" if item.kind == "activity" else "main.milestone"
-    key = "activity_id" if item.kind == "activity" else "milestone_id"
-    return {
-        "kind": item.kind,
-        "id": item.id,
-        "uid": item.uid,
-        "code": item.code,
-        "title": item.title,
-        "working_group": item.working_group,
-        "status": item.status.value,
-        "due": _iso(item.due),
-        "due_text": item.due_text,
-        "start": _iso(item.start),
-        "end": _iso(item.end),
-        "when": item.when,
-        "timeline_text": item.timeline_text,
-        "ongoing": item.ongoing,
-        "recurrence": item.recurrence,
-        "occurrence": item.occurrence,
-        "leads": list(item.leads),
-        "entities": [{"entity": acronym, "role": role.value} for acronym, role in item.entities],
-        "parent_code": item.parent_code,
-        "milestone_kind": item.milestone_kind.value if item.milestone_kind else None,
-        "location": item.location or None,
-        "version": item.version,
-        "updated_at": item.updated_at.isoformat(),
-        "overdue": item.is_overdue(today()),
-        "url": url_for(endpoint, _external=True, **{key: item.id}),
-    }
+def _item_json(item: Item) -> dict[str, Any]:
+    return item_json(item, base_url=current_app.config["BASE_URL"], today=today())
 
 
 def _history_json(entries: list[StatusChange]) -> list[dict[str, Any]]:
@@ -113,36 +87,27 @@ def _history_json(entries: list[StatusChange]) -> list[dict[str, Any]]:
     ]
 
 
-def _list(kind: str | None) -> ResponseReturnValue:
+def _list(kind: ItemKind | None) -> ResponseReturnValue:
     require(can_read(current_person()), "sign in first")
-    query = ListQuery.from_args(request.args)
-    if kind:
-        query.kind = kind
-    if query.errors:
-        raise BadRequest("some filters could not be read", query.errors)
-    per_page = _number("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
-    page = _number("page", 1, 1, 100_000)
     try:
-        found = find_items(db.session, query.item_filter(today()), today(), limit=page * per_page)
+        query = parse_query(request.args, extra=PAGING)
+        paging = Paging.parse(request.args, default=DEFAULT_PER_PAGE, most=MAX_PER_PAGE)
+    except QueryError as exc:
+        raise BadRequest("some parameters could not be read", exc.fields) from None
+    if kind:
+        query = replace(query, kinds=frozenset({kind}))
+    try:
+        found = find_items(db.session, query, today(), limit=paging.per_page, offset=paging.offset)
     except UnknownName as exc:
         raise BadRequest(str(exc)) from None
     return jsonify(
         {
             "total": found.total,
-            "page": page,
-            "per_page": per_page,
-            "items": [item_json(i) for i in found.items[(page - 1) * per_page :]],
+            "page": paging.page,
+            "per_page": paging.per_page,
+            "items": [_item_json(i) for i in found.items],
         }
     )
-
-
-def _number(name: str, default: int, lowest: int, highest: int) -> int:
-    text = request.args.get(name, "")
-    if not text:
-        return default
-    if not text.isdigit() or not lowest <= int(text) <= highest:
-        raise BadRequest(f"{name} must be a whole number from {lowest} to {highest}")
-    return int(text)
 
 
 @bp.route("/items")
@@ -172,7 +137,7 @@ def _one(model: type[Activity] | type[Milestone], item_id: int) -> dict[str, Any
         else ItemFilter(kinds=frozenset({"milestone"}), milestone_ids=ids)
     )
     page = find_items(db.session, flt, today())
-    body = item_json(page.items[0]) if page.items else {}
+    body = _item_json(page.items[0]) if page.items else {}
     body.update(
         {
             "description": row.description,
@@ -243,8 +208,9 @@ def _update(model: type[Activity] | type[Milestone], item_id: int) -> ResponseRe
         except ValueError as exc:
             errors["status"] = str(exc)
     note = body.get("note") or ""
-    if not isinstance(note, str) or len(note) > 5000:
-        errors["note"] = "must be text of at most 5000 characters"
+    if not isinstance(note, str):
+        errors["note"] = "must be text"
+        note = ""
     version = body.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
         errors["version"] = "required: the item's version as you read it (an integer)"
@@ -253,22 +219,22 @@ def _update(model: type[Activity] | type[Milestone], item_id: int) -> ResponseRe
         for name in allowed & {"actual_start", "actual_end", "completed_on"}
         if (value := _date(body, name, errors)) is not ...
     }
-    start, end = dates.get("actual_start"), dates.get("actual_end")
-    if start and end and end < start:
-        errors["actual_end"] = "is before actual_start"
     if errors:
         raise BadRequest("the update could not be read; nothing was saved", errors)
     assert person is not None
-    entry = update_progress(
-        db.session,
-        row,
-        Actor.of(person, "api"),
-        status=status,
-        note=note,
-        expected_version=version,
-        today=today(),
-        **dates,
-    )
+    try:
+        entry = update_progress(
+            db.session,
+            row,
+            Actor.of(person, "api"),
+            status=status,
+            note=note,
+            expected_version=version,
+            today=today(),
+            **dates,
+        )
+    except InvalidUpdate as exc:
+        raise BadRequest("the update could not be saved; nothing was saved", exc.fields) from None
     db.session.commit()
     result = _one(model, item_id)
     result["changed"] = entry is not None

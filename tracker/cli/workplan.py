@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import replace
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +14,29 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from tracker import MIGRATIONS_DIR, resource_dir
-from tracker.cli.options import DATE, today_option
+from tracker.cli_options import item_query_options, today_option
 from tracker.clock import today
 from tracker.domain.entities import UnknownName, resolve_working_group
-from tracker.domain.items import UPCOMING_DAYS, Item, ItemFilter, find_items
-from tracker.domain.status import Actor, update_progress
-from tracker.exchange import ImportFailed, export_registry, import_files, write_rows
+from tracker.domain.items import ItemFilter, find_items
+from tracker.domain.permissions import PermissionDenied
+from tracker.domain.serialize import item_json
+from tracker.domain.status import Actor, InvalidUpdate, update_progress
+from tracker.exchange import (
+    CLI_LIMITS,
+    DetectedTable,
+    DocumentOptions,
+    ImportFailed,
+    export_registry,
+    export_results,
+    import_files,
+    write_rows,
+)
 from tracker.exchange import export_rows as workplan_rows
+from tracker.exchange.documents import TARGETS
+from tracker.exchange.documents.word import write_workplan_docx
+from tracker.exchange.files import RESULT_COLUMNS, write_table
+from tracker.exchange.mappings import choose_mappings, find_tables, parse_choice, table_key
+from tracker.exchange.workplan import read_each_row
 from tracker.extensions import db
 from tracker.models import Activity, Milestone, Person, Status, WorkingGroup
 from tracker.timeline import TimelineError, parse_timeline
@@ -54,9 +68,21 @@ def seed_files(directory: Path) -> list[Path]:
 PROGRESS_FROM = 500
 
 
-def run_import(paths: list[Path], apply: bool, details: int | None = 100) -> None:
+def run_import(
+    paths: list[Path],
+    apply: bool,
+    details: int | None = 100,
+    documents: DocumentOptions | None = None,
+    choices: tuple[str, ...] = (),
+) -> None:
     """Import in one transaction; print what changes (the first `details` changes, all for
-    None, and always the totals); commit only with `apply`."""
+    None, and always the totals); commit only with `apply`.
+
+    Documents are shown first: each workplan table found, the mapping its columns are read
+    through (`choices` change it, "COLUMN=TARGET") and every row as it would be imported.
+    """
+    options = documents or DocumentOptions()
+    options.remember = apply
     bar: Any = None
 
     def progress(done: int, total: int) -> None:
@@ -68,7 +94,10 @@ def run_import(paths: list[Path], apply: bool, details: int | None = 100) -> Non
             bar.update(done - bar.pos)
 
     try:
-        report = import_files(db.session, paths, today(), progress)
+        detected = _documents(paths, options, choices)
+        report = import_files(
+            db.session, paths, today(), progress, documents=options, detected=detected
+        )
     except ImportFailed as exc:
         db.session.rollback()
         for error in exc.errors:
@@ -86,6 +115,60 @@ def run_import(paths: list[Path], apply: bool, details: int | None = 100) -> Non
         db.session.rollback()
         if report.changed:
             click.echo("dry run: nothing was written; run again with --apply to apply")
+
+
+def _documents(
+    paths: list[Path], options: DocumentOptions, choices: tuple[str, ...]
+) -> list[DetectedTable] | None:
+    """Find the documents' tables, apply `--map`, print each table and its rows."""
+    detected = find_tables(paths, CLI_LIMITS)
+    if not detected:
+        if choices:
+            raise click.BadParameter("--map is for documents (.docx, .html, .md)")
+        return None
+    for choice in choices:
+        matched = False
+        for table in detected:
+            try:
+                column, target = parse_choice(table, choice)
+            except ValueError as exc:
+                if len(detected) == 1:
+                    raise click.BadParameter(str(exc), param_hint="--map") from None
+                continue
+            key = table_key(table.file, table.table.index)
+            chosen = options.chosen.setdefault(key, list(table.mapping))
+            chosen[column] = target
+            matched = True
+        if not matched:
+            raise click.BadParameter(f"{choice!r}: no table has that column", param_hint="--map")
+    choose_mappings(db.session, detected, options)
+    for table in detected:
+        _show_table(table, options)
+    return detected
+
+
+def _show_table(table: DetectedTable, options: DocumentOptions) -> None:
+    rows = table.rows(options.working_group)
+    click.echo(
+        f"{table.label}: header in row {table.header_row + 1}, "
+        f"{len(table.table.rows) - table.header_row - 1} rows, {len(rows)} items; "
+        f"columns read as {table.mapping_source}:"
+    )
+    for i, (header, target) in enumerate(zip(table.header, table.mapping, strict=True), 1):
+        name = " ".join(header.split()) or "(no heading)"
+        click.echo(f"  {i:2} {name[:40]:40} -> {TARGETS.get(target, 'ignored')}")
+    click.echo("  (change one with --map 'COLUMN=TARGET', e.g. --map '4=ignore')")
+    for reading in read_each_row(db.session, rows):
+        v = reading.row.values
+        parent = f" (in {v['parent']})" if v.get("parent") else ""
+        click.echo(
+            f"  row {reading.row.number:<3} {v.get('code') or '?':7} {v['title'][:70]}{parent}"
+        )
+        if reading.spec is not None:
+            if reading.roles:
+                click.echo(f"{'':14}entities: {reading.roles}")
+            if v.get("timeline"):
+                click.echo(f"{'':14}timeline: {v['timeline']} = {reading.meaning}")
 
 
 @click.command("init")
@@ -115,15 +198,36 @@ def seed_command(directory: Path | None) -> None:
 )
 @click.option("--apply", is_flag=True, help="Write the changes (default: only show them).")
 @click.option("--all", "show_all", is_flag=True, help="List every change, not the first 100.")
+@click.option(
+    "--working-group",
+    help="The working group of a document's rows, when its table has no such column.",
+)
+@click.option(
+    "--map",
+    "choices",
+    multiple=True,
+    metavar="COLUMN=TARGET",
+    help="Read a document's column (its heading or number) as TARGET, or 'ignore' it; "
+    f"targets: {', '.join(TARGETS)}. Remembered for the working group with --apply.",
+)
 @today_option
 @with_appcontext
-def import_command(files: tuple[Path, ...], apply: bool, show_all: bool) -> None:
-    """Import workplan files: a .toml registry and .csv/.xlsx workplan tables.
+def import_command(
+    files: tuple[Path, ...],
+    apply: bool,
+    show_all: bool,
+    working_group: str | None,
+    choices: tuple[str, ...],
+) -> None:
+    """Import workplan files: a .toml registry, .csv/.xlsx workplan tables, and workplan
+    tables in documents (.docx, .html, .md).
 
-    Shows what would change; nothing is written without --apply. Every error is reported with
-    its file, row and field, and then nothing at all is written.
+    Shows what would change, and for a document the table found, how its columns are read and
+    every row as it would be imported; nothing is written without --apply. Every error is
+    reported with its file, row and field, and then nothing at all is written.
     """
-    run_import(list(files), apply, None if show_all else 100)
+    documents = DocumentOptions(working_group=working_group)
+    run_import(list(files), apply, None if show_all else 100, documents, choices)
 
 
 @click.command("export")
@@ -132,7 +236,7 @@ def import_command(files: tuple[Path, ...], apply: bool, show_all: bool) -> None
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
-    help="A .csv or .xlsx file for the workplan.",
+    help="A .csv or .xlsx file for the workplan, or a .docx document to circulate.",
 )
 @click.option("--working-group", help="Only this working group (short name).")
 @click.option(
@@ -140,16 +244,43 @@ def import_command(files: tuple[Path, ...], apply: bool, show_all: bool) -> None
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write entities, working groups and people to this .toml file.",
 )
+@click.option(
+    "--results",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the results framework to this .csv file (a .xlsx output holds it as a sheet).",
+)
 @with_appcontext
-def export_command(output: Path, working_group: str | None, registry: Path | None) -> None:
-    """Write the workplan in the format `tracker import` reads."""
-    if output.suffix.lower() not in (".csv", ".xlsx"):
-        raise click.BadParameter("use a .csv or .xlsx file", param_hint="--output")
+def export_command(
+    output: Path, working_group: str | None, registry: Path | None, results: Path | None
+) -> None:
+    """Write the workplan (and its results framework) in the format `tracker import` reads;
+    a .docx output is the workplan as a Word table (grouped by activity), which also imports."""
+    if output.suffix.lower() not in (".csv", ".xlsx", ".docx"):
+        raise click.BadParameter("use a .csv, .xlsx or .docx file", param_hint="--output")
+    if results and results.suffix.lower() != ".csv":
+        raise click.BadParameter("use a .csv file", param_hint="--results")
     if working_group:
         working_group = _group(working_group).short_name
+    if output.suffix.lower() == ".docx":
+        groups = (
+            [_group(working_group)]
+            if working_group
+            else list(db.session.scalars(sa.select(WorkingGroup).order_by(WorkingGroup.short_name)))
+        )
+        written = write_workplan_docx(db.session, output, groups, today())
+        click.echo(f"wrote {written} items of {len(groups)} working group(s) to {output}")
+        return
     rows = workplan_rows(db.session, working_group)
-    write_rows(output, rows)
-    click.echo(f"wrote {len(rows)} rows to {output}")
+    result_rows = export_results(db.session, working_group)
+    if output.suffix.lower() == ".xlsx":
+        write_rows(output, rows, result_rows)
+        click.echo(f"wrote {len(rows)} rows and {len(result_rows)} results rows to {output}")
+    else:
+        write_rows(output, rows)
+        click.echo(f"wrote {len(rows)} rows to {output}")
+    if results:
+        write_table(results, result_rows, RESULT_COLUMNS)
+        click.echo(f"wrote {len(result_rows)} results rows to {results}")
     if registry:
         export_registry(db.session, registry)
         click.echo(f"wrote the registry to {registry}")
@@ -182,82 +313,27 @@ def _group(name: str) -> WorkingGroup:
         raise click.BadParameter(str(exc), param_hint="--working-group") from None
 
 
-def item_json(item: Item) -> dict[str, object]:
-    return {
-        "kind": item.kind,
-        "code": item.code,
-        "title": item.title,
-        "working_group": item.working_group,
-        "due": item.due.isoformat() if item.due else None,
-        "when": item.when,
-        "status": item.status.value,
-        "leads": list(item.leads),
-    }
+#: What `tracker items --json` gives of each item.
+ITEM_FIELDS = ("kind", "code", "title", "working_group", "due", "when", "status", "leads")
 
 
 @click.command("items")
-@click.option("--working-group", help="Short or full name.")
-@click.option("--entity", help="Acronym, name or alias.")
-@click.option("--leading", is_flag=True, help="With --entity: only what the entity leads.")
-@click.option("--status", "statuses", multiple=True, help="Repeat for several statuses.")
-@click.option("--text", help="Words that must appear in the code, title or description.")
-@click.option("--due-from", type=DATE)
-@click.option("--due-to", type=DATE)
-@click.option("--overdue", is_flag=True, help="Due before today and not completed or cancelled.")
-@click.option(
-    "--upcoming",
-    type=int,
-    is_flag=False,
-    flag_value=UPCOMING_DAYS,
-    help=f"Open items due in the next N days (default {UPCOMING_DAYS}).",
-)
+@item_query_options
 @click.option("--limit", type=int, default=None)
 @click.option("--json", "as_json", is_flag=True)
 @today_option
 @with_appcontext
-def items_command(
-    working_group: str | None,
-    entity: str | None,
-    leading: bool,
-    statuses: tuple[str, ...],
-    text: str | None,
-    due_from: date | None,
-    due_to: date | None,
-    overdue: bool,
-    upcoming: int | None,
-    limit: int | None,
-    as_json: bool,
-) -> None:
+def items_command(query: ItemFilter, limit: int | None, as_json: bool) -> None:
     """List activities and milestones, soonest due first."""
-    try:
-        wanted = frozenset(Status.parse(s) for s in statuses)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--status") from None
     now = today()
-    flt = ItemFilter(
-        working_group=working_group,
-        entity=entity,
-        leading_only=leading,
-        statuses=wanted,
-        text=text,
-        due_from=due_from,
-        due_to=due_to,
-        overdue=overdue,
-    )
-    if upcoming is not None:
-        flt = replace(flt, due_from=now, due_to=now + timedelta(days=upcoming), open_only=True)
     try:
-        page = find_items(db.session, flt, now, limit=limit)
+        page = find_items(db.session, query, now, limit=limit)
     except UnknownName as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
-        click.echo(
-            json.dumps(
-                {"total": page.total, "items": [item_json(i) for i in page.items]},
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        base_url = current_app.config["BASE_URL"]
+        found = [item_json(i, base_url=base_url, today=now, fields=ITEM_FIELDS) for i in page.items]
+        click.echo(json.dumps({"total": page.total, "items": found}, ensure_ascii=False, indent=2))
         return
     for item in page.items:
         leads = ", ".join(item.leads) or "-"
@@ -310,11 +386,9 @@ def status_command(
             actor = Actor.of(person, "cli")
         else:
             actor = Actor.system(f"operator at the command line ({current_app.name})", "cli")
-        from tracker.domain.permissions import PermissionDenied
-
         try:
             update_progress(db.session, item, actor, status=status, note=note, today=today())
-        except PermissionDenied as exc:
+        except (PermissionDenied, InvalidUpdate) as exc:
             raise click.ClickException(str(exc)) from None
         db.session.commit()
     click.echo(f"{group.short_name} {item.code}: {item.title}")

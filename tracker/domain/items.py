@@ -17,17 +17,20 @@ from collections import namedtuple
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrule, rruleset, rrulestr
 
+from tracker.domain import rules
 from tracker.domain.entities import EntityDirectory, resolve_working_group
+from tracker.domain.monitoring import activities_with_themes
+from tracker.domain.query import ItemFilter, ItemKind
+from tracker.domain.rules import UPCOMING_DAYS, due_column, milestone_due
+from tracker.domain.search import matches_word
 from tracker.models import (
-    CLOSED_STATUSES,
-    LEADING_ROLES,
     Activity,
     ActivityEntity,
     Entity,
@@ -44,11 +47,6 @@ from tracker.models import (
     read_content_state,
 )
 from tracker.timeline import Precision, Timeline, format_date, format_span
-
-ItemKind = Literal["activity", "milestone"]
-
-#: How far ahead "upcoming" and "due soon" look.
-UPCOMING_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -88,6 +86,12 @@ class Item:
     timezone: str | None = None
     #: True for one occurrence of a recurring item.
     occurrence: bool = False
+    #: Where `leads` come from when the item names none itself (a milestone): "activity 37",
+    #: "working group EGMS"; None when they are its own.
+    leads_from: str | None = None
+    working_group_id: int = 0
+    #: The code as lists order it: an activity's `sort_key` ("3.2" before "3.10").
+    sort_code: str = ""
 
     @property
     def due_precision(self) -> Precision | None:
@@ -111,46 +115,22 @@ class Item:
 
     @property
     def is_open(self) -> bool:
-        return self.status not in CLOSED_STATUSES
+        return rules.is_open(self.status)
 
     def is_overdue(self, today: date) -> bool:
-        return (
-            self.is_open and self.recurrence is None and self.due is not None and self.due < today
+        return rules.is_overdue(self.status, self.recurrence, self.due, today)
+
+    def is_upcoming(self, today: date, days: int = UPCOMING_DAYS) -> bool:
+        return rules.is_upcoming(self.status, self.due, today, days)
+
+    def awaiting_report(self, today: date) -> bool:
+        return rules.awaits_report(
+            self.status,
+            self.milestone_kind if self.kind == "milestone" else None,
+            self.recurrence,
+            self.end or self.start,
+            today,
         )
-
-
-@dataclass(frozen=True)
-class ItemFilter:
-    """The filters every list, feed, reminder scan and bot answer is built from."""
-
-    working_group: str | None = None
-    #: Acronym, name or alias.
-    entity: str | None = None
-    #: With `entity`: only items the entity leads (lead, co-lead or co-organizer).
-    leading_only: bool = False
-    statuses: frozenset[Status] = frozenset()
-    #: Every word must appear in the code, title or description.
-    text: str | None = None
-    #: Exactly this code (as the workplan numbers it).
-    code: str | None = None
-    kinds: frozenset[ItemKind] = frozenset({"activity", "milestone"})
-    due_from: date | None = None
-    due_to: date | None = None
-    overdue: bool = False
-    open_only: bool = False
-    #: Limit to these item ids (the feed of one item, the items of one person's entities).
-    activity_ids: frozenset[int] | None = None
-    milestone_ids: frozenset[int] | None = None
-    #: Only what concerns this person: everything of their working groups, and everything their
-    #: entity takes part in (a person's calendar feed).
-    person_id: int | None = None
-    #: Recurring items once each, as their series (calendar feeds carry an RRULE), instead of
-    #: their occurrences; with a due window, a series is kept if an occurrence is due in it.
-    series: bool = False
-
-    @property
-    def windowed(self) -> bool:
-        return self.due_from is not None or self.due_to is not None or self.overdue
 
 
 @dataclass
@@ -162,16 +142,25 @@ class ItemPage:
 
 
 def find_items(
-    session: so.Session, flt: ItemFilter, today: date, *, limit: int | None = None
+    session: so.Session,
+    flt: ItemFilter,
+    today: date,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> ItemPage:
-    """Items matching `flt`, soonest due first (undated last), with how many match in all.
+    """Items matching `flt`, soonest due first (undated last), with how many match in all:
+    the `limit` from `offset` on (a list's page), or all.
 
     The query count does not depend on the amount of data: the small tables (groups, entities)
     once, then per kind one query for the rows, one for their entities, one for the total when
     `limit` cuts, and two for recurring items. Rows are read as plain rows, not ORM objects:
     a feed or a reminder scan reads tens of thousands of them.
     """
+    query, flt = flt, flt.on(today)
     wg_id, entity_id = _resolve_names(session, flt)
+    if offset and limit is not None:
+        return _page(session, query, flt, today, wg_id, entity_id, limit, offset)
     # a text search scans every row whatever the order: its row query counts them on the way,
     # where a separate count would scan them again; other filters count from an index
     counted: list[int] | None = [] if flt.text and limit is not None else None
@@ -179,11 +168,91 @@ def find_items(
         session, flt, today, wg_id, entity_id, _Lookups.load(session), limit, counted=counted
     )
     if limit is None:
-        return ItemPage(items, len(items), flt)
+        return ItemPage(items, len(items), query)
     if counted is not None:
-        return ItemPage(items, sum(counted) + occurrences, flt)
+        return ItemPage(items, sum(counted) + occurrences, query)
     # counted whether or not the page is full: the same queries always
-    return ItemPage(items, _count_once(session, flt, today, wg_id, entity_id) + occurrences, flt)
+    total = _count_once(session, flt, today, wg_id, entity_id) + occurrences
+    return ItemPage(items, total, query)
+
+
+def _page(
+    session: so.Session,
+    query: ItemFilter,
+    flt: ItemFilter,
+    today: date,
+    wg_id: int | None,
+    entity_id: int | None,
+    limit: int,
+    offset: int,
+) -> ItemPage:
+    """A later page of `find_items`, cut by SQL: one statement over both kinds orders the rows
+    that do not recur by `_sort_key` and skips to the page with OFFSET.
+
+    The occurrences of recurring items are placed in Python (they are few), so the page may
+    hold some of them: with `m` occurrences in all, the rows from `offset - m` on are enough,
+    and the first of them says how many occurrences come before it.
+    """
+    models = _models(flt)
+    lookups = _Lookups.load(session)
+    placed: dict[type[Activity] | type[Milestone], list[Item]] = {}
+    for model in models:  # a recurring item is never overdue
+        base = _conditions(model, flt, wg_id, entity_id)
+        placed[model] = [] if flt.overdue else _placed(session, model, base, flt, today)
+    occurrences = sorted(
+        ((_sort_key(o), o) for found in placed.values() for o in found), key=lambda pair: pair[0]
+    )
+    legs = [
+        sa.select(
+            due_column(model).label("due"),
+            model.working_group_id.label("group_id"),
+            _sort_code(model).label("code"),
+            sa.literal("activity" if model is Activity else "milestone").label("kind"),
+            model.id.label("id"),
+        ).where(*_once(model, flt, today, wg_id, entity_id))
+        for model in models
+    ]
+    rows = (sa.union_all(*legs) if len(legs) > 1 else legs[0]).subquery()
+    start = max(0, offset - len(occurrences))
+    wanted = offset + limit - start
+    keys = [
+        (due is None, due or date.max, group, code, kind, id_)
+        for due, group, code, kind, id_ in session.execute(
+            sa.select(rows)
+            .order_by(
+                rows.c.due.is_(None),
+                rows.c.due,
+                rows.c.group_id,
+                rows.c.code,
+                rows.c.kind,
+                rows.c.id,
+            )
+            .offset(start)
+            .limit(wanted)
+        )
+    ]
+    total = _count_once(session, flt, today, wg_id, entity_id) + len(occurrences)
+    if not keys and start:  # every row and occurrence comes before the page
+        return ItemPage([], total, query)
+    before = sum(1 for key, _ in occurrences if keys and key < keys[0]) if start else 0
+    merged: list[tuple[Any, Item | None]] = list(
+        heapq.merge(((k, None) for k in keys), occurrences[before:], key=lambda pair: pair[0])
+    )
+    if len(keys) == wanted:  # rows go on past the last one read: what follows it is unknown
+        last = max(i for i, (_, o) in enumerate(merged) if o is None)
+        merged = merged[: last + 1]
+    chosen = merged[offset - start - before :][:limit]
+    whole: dict[tuple[str, int], Item] = {}
+    for model in models:
+        kind = "activity" if model is Activity else "milestone"
+        ids = {key[5] for key, o in chosen if key[4] == kind}
+        for item in _rows(session, model, [model.id.in_(ids)], lookups):
+            whole[kind, item.id] = item
+    items = [
+        whole[key[4], key[5]] if o is None else _with_timing(whole[key[4], key[5]], o)
+        for key, o in chosen
+    ]
+    return ItemPage(items, total, query)
 
 
 @dataclass
@@ -199,15 +268,15 @@ def find_item_ids(session: so.Session, flt: ItemFilter, today: date, *, limit: i
     """The ids and total of what `find_items` finds, for a caller that reads its own columns
     of the items (the timeline): the same filters, order and total, but per kind only a few
     columns of the first rows, with no entities and no whole rows of recurring items."""
+    flt = flt.on(today)
     wg_id, entity_id = _resolve_names(session, flt)
-    short_names = dict(session.execute(sa.select(WorkingGroup.id, WorkingGroup.short_name)).all())
     pages: list[list[tuple[Any, ...]]] = []
     total = 0
     for model in _models(flt):
         kind: ItemKind = "activity" if model is Activity else "milestone"
         once = _once(model, flt, today, wg_id, entity_id)
-        due = _due_column(model)
-        columns = [model.id, due, model.working_group_id, model.code]
+        due = due_column(model)
+        columns = [model.id, due, model.working_group_id, _sort_code(model)]
         if flt.text:  # counted on the way, as `find_items` does
             columns.append(sa.func.count().over())
         rows = session.execute(
@@ -218,16 +287,15 @@ def find_item_ids(session: so.Session, flt: ItemFilter, today: date, *, limit: i
         else:
             total += session.scalar(sa.select(sa.func.count()).select_from(model).where(*once)) or 0
         keyed = [
-            (d is None, d or date.max, short_names[group], code, kind, id_)
-            for id_, d, group, code, *_ in rows
+            (d is None, d or date.max, group, code, kind, id_) for id_, d, group, code, *_ in rows
         ]
         placed: list[Item] = []
         if not flt.overdue:  # a recurring item is never overdue
             placed = _placed(session, model, _conditions(model, flt, wg_id, entity_id), flt, today)
         total += len(placed)
-        occurrences = [(*_sort_key(o), kind, o.id) for o in sorted(placed, key=_sort_key)]
-        pages.append(list(heapq.merge(keyed, occurrences[:limit], key=lambda k: k[:4]))[:limit])
-    first = list(heapq.merge(*pages, key=lambda k: k[:4]))[:limit]
+        occurrences = sorted(_sort_key(o) for o in placed)
+        pages.append(list(heapq.merge(keyed, occurrences[:limit]))[:limit])
+    first = list(heapq.merge(*pages))[:limit]
     return ItemIds([(k[4], k[5]) for k in first], total)
 
 
@@ -251,9 +319,16 @@ class Dashboard:
     """A dashboard's tallies and the first items of its overdue and upcoming sections."""
 
     counts: DashboardCounts
-    #: `find_items` pages, their totals taken from `counts`.
+    #: `find_items` pages, their totals taken from `counts`; each page's `filter` is the
+    #: query its card links to.
     overdue: ItemPage
     upcoming: ItemPage
+    #: The query behind `counts.led` (the open items the leader leads), if there is a leader.
+    led: ItemFilter | None = None
+
+    def by_status(self, status: Status) -> ItemFilter:
+        """The query behind a card counting one status."""
+        return replace(self.overdue.filter, overdue=False, statuses=frozenset({status}))
 
 
 def dashboard(
@@ -281,13 +356,19 @@ def dashboard(
     )
     lookups = _Lookups.load(session)
     late = replace(flt, overdue=True)
-    soon = replace(flt, due_from=today, due_to=today + timedelta(days=soon_days), open_only=True)
+    soon = replace(flt, upcoming=soon_days)
     first_late, _ = _first(session, late, today, wg_id, None, lookups, size)
-    first_soon, _ = _first(session, soon, today, wg_id, None, lookups, size, soon_placed)
+    first_soon, _ = _first(session, soon.on(today), today, wg_id, None, lookups, size, soon_placed)
+    led = (
+        None
+        if leader is None
+        else replace(flt, entity=leader.acronym, leading_only=True, open_only=True)
+    )
     return Dashboard(
         counts,
         ItemPage(first_late, sum(counts.overdue.values()), late),
         ItemPage(first_soon, sum(counts.due_soon.values()), soon),
+        led,
     )
 
 
@@ -319,7 +400,8 @@ def _tally(
     occurrences due soon it placed."""
     assert leader_id is None or not flt.windowed, "led items are counted as rows, without a window"
     counts = DashboardCounts({}, {}, {}, None if leader_id is None else 0)
-    soon = replace(flt, due_from=today, due_to=today + timedelta(days=soon_days), open_only=True)
+    soon = replace(flt, upcoming=soon_days).on(today)
+    soon_span = rules.upcoming_window(today, soon_days)
     per_group = {"late": counts.overdue, "soon": counts.due_soon}
 
     def add(measure: str, group: str, status: Status, count: int) -> None:
@@ -339,14 +421,15 @@ def _tally(
         once = [*_conditions(model, flt, wg_id, entity_id), *_window_conditions(model, flt, today)]
         if flt.windowed:
             once.append(model.recurrence.is_(None))
-        open_once = [*once, model.recurrence.is_(None), model.status.not_in(CLOSED_STATUSES)]
-        due = _due_column(model)
         # a grouped count per measure, its condition in WHERE: each reads a range of the group
         # index alone, where one pass with a CASE per measure evaluated them on every row
         measures = [
             ("all", once),
-            ("late", [*open_once, due < today]),
-            ("soon", [*open_once, due >= soon.due_from, due <= soon.due_to]),
+            ("late", [*once, rules.overdue_condition(model, today)]),
+            (
+                "soon",
+                [*once, model.recurrence.is_(None), rules.due_within_condition(model, *soon_span)],
+            ),
         ]
         if leader_id is not None:  # without a window a recurring item counts once, as a row
             mine = replace(flt, leading_only=True, open_only=True)
@@ -354,7 +437,7 @@ def _tally(
             # made PostgreSQL scan every milestone
             measures += [
                 ("led", [*_conditions(model, mine, wg_id, None), alternative])
-                for alternative in _entity_alternatives(model, mine, leader_id)
+                for alternative in rules.entity_alternatives(model, leader_id, leading_only=True)
             ]
         for measure, where in measures:
             counted.append(
@@ -463,15 +546,23 @@ def upcoming(
     return due_between(session, today, today + timedelta(days=days), today, flt)
 
 
-def _sort_key(item: Item) -> tuple[bool, date, str, str]:
-    return (item.due is None, item.due or date.max, item.working_group, item.code)
+def _sort_key(item: Item) -> tuple[bool, date, int, str, str, int]:
+    """The order of every list, soonest due first, undated last; `_order` in SQL."""
+    return (
+        item.due is None,
+        item.due or date.max,
+        item.working_group_id,
+        item.sort_code,
+        item.kind,
+        item.id,
+    )
+
+
+def _sort_code(model: type[Activity] | type[Milestone]) -> sa.ColumnElement[str]:
+    return Activity.sort_key if model is Activity else Milestone.code  # type: ignore[return-value]
 
 
 # --- the queries ----------------------------------------------------------------------------
-
-
-def _due_column(model: type[Activity] | type[Milestone]) -> sa.ColumnElement[date | None]:
-    return Activity.planned_end if model is Activity else Milestone.due_date  # type: ignore[return-value]
 
 
 def _conditions(
@@ -486,20 +577,17 @@ def _conditions(
     if flt.statuses:
         conditions.append(model.status.in_(flt.statuses))
     if flt.open_only or flt.overdue:
-        conditions.append(model.status.not_in(CLOSED_STATUSES))
+        conditions.append(rules.open_condition(model))
     if flt.code:
         conditions.append(sa.func.lower(model.code) == flt.code.strip().lower())
-    for word in (flt.text or "").lower().split():
-        conditions.append(
-            sa.or_(
-                sa.func.lower(model.code) == word,
-                sa.func.lower(model.title).contains(word, autoescape=True),
-                sa.func.lower(model.description).contains(word, autoescape=True),
-            )
-        )
+    conditions += [matches_word(model, word) for word in (flt.text or "").split()]
     ids = flt.activity_ids if model is Activity else flt.milestone_ids
     if ids is not None:
         conditions.append(model.id.in_(ids))
+    if flt.themes:
+        themed = activities_with_themes(flt.themes)
+        column = model.id if model is Activity else model.activity_id
+        conditions.append(column.in_(themed))
     if entity_id is not None:
         conditions.append(_entity_condition(model, flt, entity_id))
     if flt.person_id is not None:
@@ -522,43 +610,20 @@ def _entity_condition(
     flt: ItemFilter,
     entity_id: int | sa.ScalarSelect[int | None],
 ) -> sa.ColumnElement[bool]:
-    return sa.or_(*_entity_alternatives(model, flt, entity_id))
-
-
-def _entity_alternatives(
-    model: type[Activity] | type[Milestone],
-    flt: ItemFilter,
-    entity_id: int | sa.ScalarSelect[int | None],
-) -> list[sa.ColumnElement[bool]]:
-    """The disjoint ways an item involves the entity: an activity through its own entities; a
-    milestone through its activity's or, if it has none, through its working group's."""
-    roles = LEADING_ROLES if flt.leading_only else frozenset(EntityRole)
-    activities = sa.select(ActivityEntity.activity_id).where(
-        ActivityEntity.entity_id == entity_id, ActivityEntity.role.in_(roles)
-    )
-    if model is Activity:
-        return [Activity.id.in_(activities)]
-    group_roles = {GroupRole.LEAD} if flt.leading_only else set(GroupRole)
-    groups = sa.select(WorkingGroupEntity.working_group_id).where(
-        WorkingGroupEntity.entity_id == entity_id, WorkingGroupEntity.role.in_(group_roles)
-    )
-    return [
-        Milestone.activity_id.in_(activities),
-        sa.and_(Milestone.activity_id.is_(None), Milestone.working_group_id.in_(groups)),
-    ]
+    return sa.or_(*rules.entity_alternatives(model, entity_id, leading_only=flt.leading_only))
 
 
 def _window_conditions(
     model: type[Activity] | type[Milestone], flt: ItemFilter, today: date
 ) -> list[sa.ColumnElement[bool]]:
-    due = _due_column(model)
+    due = due_column(model)
     conditions: list[sa.ColumnElement[bool]] = []
     if flt.due_from is not None:
         conditions.append(due >= flt.due_from)
     if flt.due_to is not None:
         conditions.append(due <= flt.due_to)
     if flt.overdue:
-        conditions.append(due < today)
+        conditions.append(rules.overdue_condition(model, today))
     return conditions
 
 
@@ -585,6 +650,7 @@ _ROW_COLUMNS: dict[type[Activity] | type[Milestone], tuple[Any, ...]] = {
         Activity.recurrence,
         Activity.version,
         Activity.updated_at,
+        Activity.sort_key,
         _PARENT.code.label("parent_code"),
     ),
     Milestone: (
@@ -634,7 +700,7 @@ class _Lookups:
             )
         }
         acronyms: dict[int, str] = dict(session.execute(sa.select(Entity.id, Entity.acronym)).all())  # type: ignore[arg-type]
-        pairs: dict[int, list[tuple[str, EntityRole]]] = {}
+        pairs: dict[int, list[tuple[str, GroupRole]]] = {}
         for group_id, entity_id, role in session.execute(
             sa.select(
                 WorkingGroupEntity.working_group_id,
@@ -642,9 +708,11 @@ class _Lookups:
                 WorkingGroupEntity.role,
             )
         ):
-            as_item_role = EntityRole.LEAD if role == GroupRole.LEAD else EntityRole.MEMBER
-            pairs.setdefault(group_id, []).append((acronyms[entity_id], as_item_role))
-        return cls(groups, acronyms, {g: tuple(sorted(p)) for g, p in pairs.items()})
+            pairs.setdefault(group_id, []).append((acronyms[entity_id], role))
+        # a milestone without an activity belongs to its working group
+        return cls(
+            groups, acronyms, {g: rules.milestone_entities(None, (), p) for g, p in pairs.items()}
+        )
 
 
 #: Entities named on an item: (acronym, role), in acronym order.
@@ -719,7 +787,7 @@ def _rows(
                 if r.activity_id is not None
                 else lookups.group_entities.get(r.working_group_id, ())
             )
-            found = named[key] = (pairs, tuple(a for a, role in pairs if role in LEADING_ROLES))
+            found = named[key] = (pairs, rules.leads_of(pairs))
         return found
 
     return [_milestone_item(r, lookups, *named_for(r)) for r in rows]
@@ -751,11 +819,10 @@ def _find(
 
 def _order(model: type[Activity] | type[Milestone], flt: ItemFilter) -> list[Any]:
     """The order of the rows that do not recur (occurrences are merged in by `_sort_key`)."""
-    due = _due_column(model)
+    due = due_column(model)
     # NULLS LAST lets the engines walk the due index in order and stop at the limit; with a
     # text search, which may match nothing, a scan and a sort cost less than that walk
-    order: list[Any] = [due.asc().nulls_last(), model.working_group_id]
-    order.append(model.sort_key if model is Activity else model.code)
+    order: list[Any] = [due.asc().nulls_last(), model.working_group_id, _sort_code(model), model.id]
     if flt.text:
         order.insert(0, due.is_(None))
     return order
@@ -871,6 +938,8 @@ _OUTLINE_COLUMNS: dict[type[Activity] | type[Milestone], tuple[sa.ColumnElement[
     Activity: (
         Activity.id,
         Activity.code,
+        Activity.sort_key.label("sort_code"),
+        Activity.working_group_id,
         Activity.status,
         Activity.recurrence,
         Activity.planned_start,
@@ -882,6 +951,8 @@ _OUTLINE_COLUMNS: dict[type[Activity] | type[Milestone], tuple[sa.ColumnElement[
     Milestone: (
         Milestone.id,
         Milestone.code,
+        Milestone.code.label("sort_code"),
+        Milestone.working_group_id,
         Milestone.status,
         Milestone.recurrence,
         Milestone.start_date,
@@ -925,6 +996,8 @@ def _outline(model: type[Activity] | type[Milestone], row: sa.Row[Any]) -> Item:
             kind="activity",
             id=row.id,
             code=row.code,
+            sort_code=row.sort_code,
+            working_group_id=row.working_group_id,
             status=row.status,
             working_group=row.short_name,
             due=row.planned_end,
@@ -940,6 +1013,8 @@ def _outline(model: type[Activity] | type[Milestone], row: sa.Row[Any]) -> Item:
         kind="milestone",
         id=row.id,
         code=row.code,
+        sort_code=row.sort_code,
+        working_group_id=row.working_group_id,
         status=row.status,
         working_group=row.short_name,
         due=row.due_date,
@@ -986,12 +1061,14 @@ def _activity_item(r: Any, lookups: _Lookups, entities: list[tuple[str, EntityRo
         end_precision=r.planned_end_precision,
         ongoing=r.ongoing,
         timeline_text=r.timeline_text,
-        leads=tuple(sorted(a for a, role in entities if role in LEADING_ROLES)),
+        leads=rules.leads_of(entities),
         entities=tuple(entities),
         parent_code=r.parent_code,
         recurrence=r.recurrence,
         version=r.version,
         updated_at=r.updated_at,
+        working_group_id=r.working_group_id,
+        sort_code=r.sort_key,
     )
 
 
@@ -1017,10 +1094,15 @@ def _milestone_item(r: Any, lookups: _Lookups, entities: _Named, leads: tuple[st
         timeline_text=r.date_text,
         leads=leads,
         entities=entities,
+        leads_from=f"activity {r.parent_code}"
+        if r.activity_id is not None
+        else f"working group {short_name}",
         parent_code=r.parent_code,
         recurrence=r.recurrence,
         version=r.version,
         updated_at=r.updated_at,
+        working_group_id=r.working_group_id,
+        sort_code=r.code,
         milestone_kind=r.kind,
         location=r.location,
         start_time=r.start_time,
@@ -1119,13 +1201,6 @@ def next_occurrence(item: Item, today: date) -> Item | None:
 
 
 # --- writing derived dates ------------------------------------------------------------------
-
-
-def milestone_due(kind: MilestoneKind | None, start: date | None, end: date | None) -> date | None:
-    """Meetings are due when they begin; deliverables and deadlines when their period ends."""
-    if kind == MilestoneKind.MEETING:
-        return start or end
-    return end or start
 
 
 def apply_timeline(item: Activity | Milestone, timeline: Timeline) -> None:

@@ -12,12 +12,46 @@ import sqlalchemy.orm as so
 from tracker.domain.permissions import PermissionDenied, can_update_progress
 from tracker.models import Activity, Milestone, Person, Status, StatusChange, WorkingGroup
 
+_UNSET: Any = object()
+
 #: Where a change came from, as recorded in the history.
 SOURCES = ("web", "api", "slack", "cli", "import")
+#: The longest progress note an update keeps.
+MAX_NOTE = 5000
 
 
 class EditConflict(Exception):
     """Someone else changed the item since it was read; nothing was saved."""
+
+
+class InvalidUpdate(ValueError):
+    """An update that cannot be saved; `fields` names each problem. Nothing was saved.
+
+    Every front end shows these as they are (a form beside its fields, the API as `fields`),
+    so what an update may be is decided here, once."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{name}: {problem}" for name, problem in fields.items()))
+        self.fields = fields
+
+
+def check_update(
+    item: Activity | Milestone,
+    *,
+    note: str = "",
+    actual_start: date | None = _UNSET,
+    actual_end: date | None = _UNSET,
+) -> dict[str, str]:
+    """What is wrong with an update of `item`, by field (the dates it would have once saved)."""
+    problems: dict[str, str] = {}
+    if len(note.strip()) > MAX_NOTE:
+        problems["note"] = f"at most {MAX_NOTE} characters, not {len(note.strip())}"
+    if isinstance(item, Activity):
+        start = item.actual_start if actual_start is _UNSET else actual_start
+        end = item.actual_end if actual_end is _UNSET else actual_end
+        if start and end and end < start:
+            problems["actual_end"] = f"the end is before the start ({start.isoformat()})"
+    return problems
 
 
 @dataclass(frozen=True)
@@ -37,9 +71,6 @@ class Actor:
         return cls(None, label, source)
 
 
-_UNSET: Any = object()
-
-
 def update_progress(
     session: so.Session,
     item: Activity | Milestone,
@@ -52,12 +83,16 @@ def update_progress(
     completed_on: date | None = _UNSET,
     expected_version: int | None = None,
     today: date | None = None,
+    context: dict[str, Any] | None = None,
 ) -> StatusChange | None:
     """Apply a progress update and record it; returns the history entry, or None if nothing changed.
 
     A person must be allowed to update the item (`can_update_progress`); a system actor (an
     import, an operator at the CLI) is trusted. `expected_version` is the version the editor
-    saw: if the item changed since, `EditConflict` is raised and nothing is saved.
+    saw: if the item changed since, `EditConflict` is raised and nothing is saved. An update
+    `check_update` finds wrong raises `InvalidUpdate`, and nothing is saved either.
+    `context` is kept in the entry's details beside the changed fields, e.g. the reporting
+    round an update answers.
     """
     if actor.source not in SOURCES:
         raise ValueError(f"unknown source {actor.source!r}")
@@ -68,9 +103,12 @@ def update_progress(
         )
     if expected_version is not None and expected_version != item.version:
         raise EditConflict(
-            f"{item.code} was changed by someone else since you opened it "
-            f"(version {expected_version}, now {item.version}); reload and apply your change again"
+            f"{item.working_group.short_name} {item.code} was changed by someone else "
+            "since you opened it"
         )
+    problems = check_update(item, note=note, actual_start=actual_start, actual_end=actual_end)
+    if problems:
+        raise InvalidUpdate(problems)
     details: dict[str, list[str | None]] = {}
 
     def track(field: str, new: date | None) -> None:
@@ -92,18 +130,19 @@ def update_progress(
     new_status = status or item.status
     if new_status == item.status and not details and not note.strip():
         return None
-    entry = _entry(item, actor, item.status, new_status, note.strip(), details)
+    entry = _entry(
+        item, actor, item.status, new_status, note.strip(), {**details, **(context or {})}
+    )
     item.status = new_status
     if note.strip():
         item.progress_note = note.strip()
     session.add(entry)
+    label = f"{item.working_group.short_name} {item.code}"
     try:
         session.flush()
     except so.exc.StaleDataError:
         session.rollback()
-        raise EditConflict(
-            f"{item.code} was changed by someone else at the same moment; reload and try again"
-        ) from None
+        raise EditConflict(f"{label} was changed by someone else at the same moment") from None
     return entry
 
 

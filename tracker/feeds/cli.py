@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 from pathlib import Path
 
 import click
@@ -11,9 +10,10 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
-from tracker.cli.options import DATE, today_option
+from tracker.cli_options import item_query_options, today_option
 from tracker.clock import today
 from tracker.domain.entities import EntityDirectory, UnknownName, resolve_working_group
+from tracker.domain.query import ItemFilter
 from tracker.extensions import db
 from tracker.feeds.models import FeedToken
 from tracker.feeds.services import (
@@ -33,7 +33,7 @@ from tracker.feeds.services import (
     token_named,
     webcal,
 )
-from tracker.models import Person, Status
+from tracker.models import Person
 
 
 def _person(email: str) -> Person:
@@ -163,48 +163,29 @@ def calendar_group() -> None:
     required=True,
     help="The .ics file to write.",
 )
-@click.option("--working-group", help="A working group's feed (short or full name).")
-@click.option(
-    "--entity",
-    help="An entity's feed (acronym, name or alias); with --working-group, only its items there.",
-)
 @click.option("--person", "email", help="The feed of the person with this e-mail.")
-@click.option("--status", "statuses", multiple=True, help="Repeat for several statuses.")
-@click.option("--due-from", type=DATE)
-@click.option("--due-to", type=DATE)
+@item_query_options
 @click.option(
     "--spans", is_flag=True, help="Activities over their planned span, not on their due day."
 )
 @today_option
 @with_appcontext
-def export_command(
-    output: Path,
-    working_group: str | None,
-    entity: str | None,
-    email: str | None,
-    statuses: tuple[str, ...],
-    due_from: date | None,
-    due_to: date | None,
-    spans: bool,
-) -> None:
-    """Write the same iCalendar a feed address serves, e.g. to mail it or check it."""
-    try:
-        wanted = frozenset(Status.parse(s) for s in statuses)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--status") from None
-    options = FeedOptions(statuses=wanted, due_from=due_from, due_to=due_to, spans=spans)
+def export_command(output: Path, email: str | None, query: ItemFilter, spans: bool) -> None:
+    """Write the same iCalendar a feed address serves, e.g. to mail it or check it.
+
+    The first of --person, --working-group and --entity is the feed; the others narrow it,
+    as the same names do as query parameters of a feed address."""
+    options = FeedOptions(query, spans)
     feed: Feed
-    # the first of person, working group and entity is the feed; the others narrow it, as
-    # the same names do as query parameters of a feed address
     try:
         if email:
-            narrowed = replace(options, working_group=working_group, entity=entity)
-            feed = person_feed(_person(email), narrowed)
-        elif working_group:
-            group = resolve_working_group(db.session, working_group)
-            feed = group_feed(group, replace(options, entity=entity))
-        elif entity:
-            feed = entity_feed(EntityDirectory.load(db.session).resolve(entity), options)
+            feed = person_feed(_person(email), options)
+        elif query.working_group:
+            group = resolve_working_group(db.session, query.working_group)
+            feed = group_feed(group, replace(options, filter=replace(query, working_group=None)))
+        elif query.entity:
+            entity = EntityDirectory.load(db.session).resolve(query.entity)
+            feed = entity_feed(entity, replace(options, filter=replace(query, entity=None)))
         else:
             feed = programme_feed(options)
         feed.options.check_names(db.session)

@@ -21,13 +21,14 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from tracker.domain.entities import EntityDirectory, resolve_working_group
-from tracker.domain.items import ItemFilter, ItemKind, find_items
-from tracker.feeds.calendar import build_calendar
+from tracker.domain.items import find_items
+from tracker.domain.monitoring import rounds_coordinated_by
+from tracker.domain.query import ItemFilter, QueryError, parse_query, query_pairs, read_flag
+from tracker.feeds.calendar import build_calendar, round_event
 from tracker.feeds.models import FeedToken
 from tracker.models import (
     Entity,
     Person,
-    Status,
     WorkingGroup,
     utcnow,
 )
@@ -38,6 +39,12 @@ FORMAT_VERSION = "1"
 #: How often `last_used_at` may be written: reading a feed should rarely write.
 USE_RECORDED_EVERY = timedelta(hours=1)
 TOKEN_NAME_LENGTH = 80
+#: A feed without a due window of its own shows what is due from the first day of the month
+#: this many months back, and everything later: a subscriber's calendar needs the coming
+#: months, not a decade (a personal feed of a large programme: 17 MB in full, which calendar
+#: clients take badly). `past=all` or `past=MONTHS` in the address asks for more.
+DEFAULT_PAST_MONTHS = 12
+MAX_PAST_MONTHS = 1200
 
 
 # --- tokens ----------------------------------------------------------------------------------
@@ -140,172 +147,128 @@ class FeedOptionError(ValueError):
     """A query parameter of a feed address that cannot be read; the message names it."""
 
 
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"", "0", "false", "no", "off"})
-
-
-def _flag(args: Mapping[str, list[str]], name: str) -> bool:
-    value = (args.get(name) or [""])[-1].strip().lower()
-    if value not in _TRUE | _FALSE:
-        raise FeedOptionError(f"{name}={value!r}: use 1 or 0")
-    return value in _TRUE
-
-
-def _day(args: Mapping[str, list[str]], name: str) -> date | None:
-    value = (args.get(name) or [""])[-1].strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise FeedOptionError(f"{name}={value!r} is not an ISO date such as 2020-01-15") from None
-
-
-def _words(args: Mapping[str, list[str]], name: str) -> list[str]:
-    """Repeated parameters and comma-separated values alike: status=planned,delayed."""
-    return [part.strip() for value in args.get(name, []) for part in value.split(",") if part]
-
-
 @dataclass(frozen=True)
 class FeedOptions:
-    """The list pages' filters and the feed's own option, as a feed address carries them.
+    """What a feed address's query parameters ask: the list pages' item query (the same
+    parameters, `tracker.domain.query.PARAMETERS`, older names such as `text` and
+    `upcoming` included) and the feed's own option, `spans=1`, to show activities over their
+    whole planned span instead of on the day they are due; and `past=MONTHS` or `past=all`,
+    how far back a feed without a due window of its own reaches (`DEFAULT_PAST_MONTHS`)."""
 
-    Query parameters, named as `tracker items` names its options: status (repeat it, or
-    separate with commas), due_from, due_to, overdue=1, upcoming=DAYS, open=1, kind
-    (activity, milestone), text, working_group, entity, leading=1; and spans=1 to show
-    activities over their whole planned span instead of on the day they are due.
-    """
-
-    statuses: frozenset[Status] = frozenset()
-    due_from: date | None = None
-    due_to: date | None = None
-    overdue: bool = False
-    #: Open items due in the next so many days, counted from the day the feed is read.
-    upcoming: int | None = None
-    open_only: bool = False
-    kinds: frozenset[ItemKind] = frozenset()
-    text: str | None = None
-    working_group: str | None = None
-    entity: str | None = None
-    leading: bool = False
+    filter: ItemFilter = field(default_factory=ItemFilter)
     spans: bool = False
+    #: Months back from which a feed without a due window of its own starts (`window_from`);
+    #: None for everything.
+    past_months: int | None = DEFAULT_PAST_MONTHS
 
     @classmethod
     def from_query(cls, args: Mapping[str, list[str]]) -> FeedOptions:
-        """Read `request.args.to_dict(flat=False)`; unknown parameters are left alone, as
-        people add them to make a client fetch a feed anew."""
+        """Read `request.args.to_dict(flat=False)`; an unknown parameter is an error naming
+        it, so a filter that would be ignored is never served as if it applied."""
         try:
-            statuses = frozenset(Status.parse(s) for s in _words(args, "status"))
-        except ValueError as exc:
-            raise FeedOptionError(f"status: {exc}") from None
-        kinds = frozenset(_words(args, "kind"))
-        if not kinds <= {"activity", "milestone"}:
-            raise FeedOptionError(f"kind: use activity or milestone, not {sorted(kinds)}")
-        upcoming_text = (args.get("upcoming") or [""])[-1].strip()
-        if upcoming_text and not (upcoming_text.isdigit() and 0 < int(upcoming_text) <= 3660):
-            raise FeedOptionError(f"upcoming={upcoming_text!r}: a number of days up to 3660")
-        options = cls(
-            statuses=statuses,
-            due_from=_day(args, "due_from"),
-            due_to=_day(args, "due_to"),
-            overdue=_flag(args, "overdue"),
-            upcoming=int(upcoming_text) if upcoming_text else None,
-            open_only=_flag(args, "open"),
-            kinds=kinds,  # type: ignore[arg-type]
-            text=" ".join(" ".join(args.get("text", [])).split()) or None,
-            working_group=(args.get("working_group") or [""])[-1].strip() or None,
-            entity=(args.get("entity") or [""])[-1].strip() or None,
-            leading=_flag(args, "leading"),
-            spans=_flag(args, "spans"),
-        )
-        if options.due_from and options.due_to and options.due_from > options.due_to:
-            raise FeedOptionError("due_from is after due_to")
-        return options
+            flt = parse_query(args, extra=FEED_PARAMETERS)
+            spans = read_flag(args, "spans")
+        except QueryError as exc:
+            raise FeedOptionError(str(exc)) from None
+        return cls(flt, spans, _past_months(args))
 
     def query(self) -> list[tuple[str, str]]:
         """The parameters in one canonical order: for addresses, and for telling feeds apart."""
-        pairs: list[tuple[str, str]] = [("status", s.value) for s in sorted(self.statuses)]
-        pairs += [("kind", k) for k in sorted(self.kinds)]
-        for name, value in (
-            ("due_from", self.due_from.isoformat() if self.due_from else None),
-            ("due_to", self.due_to.isoformat() if self.due_to else None),
-            ("upcoming", str(self.upcoming) if self.upcoming else None),
-            ("text", self.text),
-            ("working_group", self.working_group),
-            ("entity", self.entity),
-        ):
-            if value:
-                pairs.append((name, value))
-        for name, on in (
-            ("overdue", self.overdue),
-            ("open", self.open_only),
-            ("leading", self.leading),
-            ("spans", self.spans),
-        ):
-            if on:
-                pairs.append((name, "1"))
+        pairs = query_pairs(self.filter) + ([("spans", "1")] if self.spans else [])
+        if self.past_months != DEFAULT_PAST_MONTHS:
+            pairs.append(("past", "all" if self.past_months is None else str(self.past_months)))
         return pairs
 
     @property
     def depends_on_today(self) -> bool:
         """Whether the feed can change at midnight with no change to the data."""
-        return bool(self.overdue or self.upcoming or self.due_from or self.due_to)
+        return self.filter.depends_on_today
 
-    def narrow(self, flt: ItemFilter, today: date) -> ItemFilter:
-        flt = replace(
+    def window_from(self, today: date) -> date | None:
+        """Where the default window starts: the first of the month `past_months` back; None
+        when the address names a due window of its own or asks for everything."""
+        if self.depends_on_today or self.past_months is None:
+            return None
+        months = today.year * 12 + today.month - 1 - self.past_months
+        return date(months // 12, months % 12 + 1, 1)
+
+    def dated_by(self, today: date) -> date | None:
+        """The day the feed's content depends on besides the data, for its validators: today
+        for a window counted from today, the window's first day for the default window."""
+        return today if self.depends_on_today else self.window_from(today)
+
+    def narrow(self, scope: ItemFilter, today: date) -> ItemFilter:
+        """The feed's own scope (a person, a group, an entity) narrowed by these options and
+        the default window; recurring items as series, which calendars repeat by their RRULE."""
+        flt = self.filter
+        if (start := self.window_from(today)) is not None:
+            flt = replace(flt, due_from=start)
+        return replace(
             flt,
-            statuses=self.statuses or flt.statuses,
-            due_from=self.due_from,
-            due_to=self.due_to,
-            overdue=self.overdue,
-            open_only=self.open_only,
-            kinds=self.kinds or flt.kinds,
-            text=self.text,
-            working_group=self.working_group or flt.working_group,
-            entity=self.entity or flt.entity,
-            leading_only=self.leading,
+            statuses=flt.statuses or scope.statuses,
+            kinds=flt.kinds if flt.kinds != ItemFilter().kinds else scope.kinds,
+            working_group=flt.working_group or scope.working_group,
+            entity=flt.entity or scope.entity,
+            person_id=scope.person_id,
+            activity_ids=scope.activity_ids,
+            milestone_ids=scope.milestone_ids,
             series=True,
         )
-        if self.upcoming:
-            flt = replace(
-                flt, due_from=today, due_to=today + timedelta(days=self.upcoming), open_only=True
-            )
-        return flt
 
     def label(self) -> str:
         """The filters in words, for a feed's name: "planned or delayed · due from 1 June 2020".
 
         No commas or semicolons, which calendar clients that do not unescape names would show
         with their backslashes."""
+        flt = self.filter
         parts = []
-        if self.statuses:
-            parts.append(" or ".join(s.label for s in sorted(self.statuses)))
-        if self.kinds:
-            parts.append(" and ".join(f"{k}s" for k in sorted(self.kinds)))
-        if self.working_group:
-            parts.append(self.working_group)
-        if self.entity:
-            parts.append(f"{self.entity}{' leads' if self.leading else ''}")
-        if self.overdue:
+        if flt.statuses:
+            parts.append(" or ".join(s.label for s in sorted(flt.statuses)))
+        if flt.kinds != ItemFilter().kinds:
+            parts.append(" and ".join(f"{k}s" for k in sorted(flt.kinds)))
+        if flt.working_group:
+            parts.append(flt.working_group)
+        if flt.entity:
+            parts.append(f"{flt.entity}{' leads' if flt.leading_only else ''}")
+        if flt.overdue:
             parts.append("overdue")
-        if self.upcoming:
-            parts.append(f"due in the next {self.upcoming} days")
-        if self.due_from or self.due_to:
-            low = f"from {format_date(self.due_from)}" if self.due_from else ""
-            high = f"until {format_date(self.due_to)}" if self.due_to else ""
+        if flt.upcoming:
+            parts.append(f"due in the next {flt.upcoming} days")
+        if flt.due_from or flt.due_to:
+            low = f"from {format_date(flt.due_from)}" if flt.due_from else ""
+            high = f"until {format_date(flt.due_to)}" if flt.due_to else ""
             parts.append(" ".join(p for p in ("due", low, high) if p))
-        if self.open_only and not self.upcoming:
+        if flt.open_only and not flt.upcoming:
             parts.append("open")
-        if self.text:
-            parts.append(f"“{self.text}”")
+        if flt.text:
+            parts.append(f"“{flt.text}”")
+        if self.past_months != DEFAULT_PAST_MONTHS and not self.depends_on_today:
+            parts.append(
+                "all dates" if self.past_months is None else f"from {self.past_months} months back"
+            )
         return " · ".join(parts)
 
     def check_names(self, session: so.Session) -> None:
         """Raise `UnknownName` for a working group or entity that does not exist."""
-        if self.working_group:
-            resolve_working_group(session, self.working_group)
-        if self.entity:
-            EntityDirectory.load(session).resolve(self.entity)
+        if self.filter.working_group:
+            resolve_working_group(session, self.filter.working_group)
+        if self.filter.entity:
+            EntityDirectory.load(session).resolve(self.filter.entity)
+
+
+#: The feeds' own parameters beside the item query's.
+FEED_PARAMETERS = ("spans", "past")
+
+
+def _past_months(args: Mapping[str, list[str]]) -> int | None:
+    past = (args.get("past") or [""])[-1].strip().lower()
+    if not past:
+        return DEFAULT_PAST_MONTHS
+    if past == "all":
+        return None
+    if not (past.isdigit() and int(past) <= MAX_PAST_MONTHS):
+        raise FeedOptionError(f"past: all, or a number of months up to {MAX_PAST_MONTHS}")
+    return int(past)
 
 
 @dataclass(frozen=True)
@@ -344,7 +307,7 @@ def person_feed(person: Person, options: FeedOptions) -> Feed:
 
 
 def group_feed(group: WorkingGroup, options: FeedOptions) -> Feed:
-    if options.working_group:
+    if options.filter.working_group:
         raise FeedOptionError(f"working_group: this is already the {group.short_name} feed")
     return _feed(
         group.short_name,
@@ -355,7 +318,7 @@ def group_feed(group: WorkingGroup, options: FeedOptions) -> Feed:
 
 
 def entity_feed(entity: Entity, options: FeedOptions) -> Feed:
-    if options.entity:
+    if options.filter.entity:
         raise FeedOptionError(f"entity: this is already the {entity.acronym} feed")
     return _feed(
         entity.acronym,
@@ -377,12 +340,15 @@ def programme_feed(options: FeedOptions) -> Feed:
 def render(session: so.Session, feed: Feed, *, base_url: str, today: date) -> bytes:
     """The feed's iCalendar: its items (recurring ones as series) through `build_calendar`."""
     items = find_items(session, feed.item_filter(today), today).items
+    person_id = feed.filter.person_id
+    rounds = rounds_coordinated_by(session, person_id) if person_id is not None else []
     return build_calendar(
         items,
         name=feed.name,
         base_url=base_url,
         spans=feed.options.spans,
         description=feed.description,
+        extra_events=[round_event(r, base_url) for r in rounds],
     )
 
 
@@ -427,6 +393,12 @@ def address_of(path: str, options: FeedOptions) -> str:
 
 
 @functools.lru_cache(maxsize=1024)
+def feed_key(address: str, base_url: str) -> str:
+    """What tells a feed's stored bodies apart from other feeds', whatever their version."""
+    return hashlib.sha256(repr((FORMAT_VERSION, base_url, address)).encode()).hexdigest()
+
+
+@functools.lru_cache(maxsize=1024)
 def validators(
     address: str,
     state: tuple[int, datetime],
@@ -437,10 +409,14 @@ def validators(
 ) -> Validators:
     """ETag and Last-Modified of the feed at `address`, from the workplan's content state.
 
+    Each content version has a Last-Modified of its own whole second (`_bump_content_version`
+    moves `changed_at` to a later second than the version before), so an If-Modified-Since
+    names one version, as an ETag does.
+
     The state (`read_content_state`) moves on with every change to the workplan, so a change
     anywhere costs every feed one rebuild, where a per-feed answer would cost a query as large
-    as the feed, and missing a change would leave a calendar wrong. `today` is given for feeds
-    that change at midnight with no change to the data (`FeedOptions.depends_on_today`).
+    as the feed, and missing a change would leave a calendar wrong. `today` is the day a feed's
+    content depends on besides the data (`FeedOptions.dated_by`), if any.
     Kept per process, as `address_of`: every poll of an unchanged feed asks the same again.
     """
     version, changed_at = state

@@ -14,7 +14,7 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 
 from tracker.models import Status
 
@@ -33,10 +33,11 @@ def whole_number(_form: FlaskForm, field: HiddenField) -> None:
 
 
 class ProgressForm(FlaskForm):
+    """What a lead types; whether it may be saved is `update_progress`'s to say."""
+
     status = SelectField("Status", choices=STATUS_CHOICES, validators=[DataRequired()])
     note = TextAreaField(
         "Progress note",
-        validators=[Length(max=5000)],
         description="What happened, what is next. Kept in the history.",
     )
     #: The version the lead saw: a change made meanwhile by someone else is a conflict.
@@ -47,10 +48,6 @@ class ActivityProgressForm(ProgressForm):
     actual_start = DateField("Actual start", validators=[Optional()])
     actual_end = DateField("Actual end", validators=[Optional()])
 
-    def validate_actual_end(self, field: DateField) -> None:
-        if field.data and self.actual_start.data and field.data < self.actual_start.data:
-            raise ValidationError("The end is before the start.")
-
 
 class MilestoneProgressForm(ProgressForm):
     completed_on = DateField(
@@ -58,3 +55,10 @@ class MilestoneProgressForm(ProgressForm):
         validators=[Optional()],
         description="Left empty when marking it completed: today.",
     )
+
+
+def show_problems(form: FlaskForm, problems: dict[str, str]) -> None:
+    """Show `InvalidUpdate`'s problems beside the fields they name."""
+    for name, problem in problems.items():
+        field = getattr(form, name)
+        field.errors = [*field.errors, problem[:1].upper() + problem[1:] + "."]

@@ -27,6 +27,8 @@ from tracker.domain.items import ItemFilter, find_item_ids
 from tracker.models import Activity, Milestone, MilestoneKind, Status, WorkingGroup
 
 LABEL_WIDTH = 360
+#: The label column on a phone: most of the screen stays for the bars; tooltips hold the rest.
+NARROW_LABEL_WIDTH = 150
 CHART_WIDTH = 840
 ROW_HEIGHT = 26
 AXIS_HEIGHT = 34
@@ -109,6 +111,13 @@ class Chart:
     label_width: int
     shown: int
     total: int
+    #: Rows left out by `dated_only`.
+    undated_hidden: int = 0
+
+    @property
+    def today_label_left(self) -> bool:
+        """Whether "today" goes left of its line: on the right it would run off the chart."""
+        return self.today_x is not None and self.today_x + 44 > self.width
 
 
 def _parse_bound(text: str, *, end: bool) -> date:
@@ -139,9 +148,14 @@ def chart_range(args: Mapping[str, str]) -> tuple[date | None, date | None, dict
 
 
 def _default_range(dates: list[date], today: date) -> tuple[date, date]:
-    lo, hi = min([*dates, today]), max([*dates, today])
+    """The whole years of the data shown: old workplans are not squeezed into today's years,
+    where they would all be "outside the years shown". With no dates, the current year."""
+    if not dates:
+        return date(today.year, 1, 1), date(today.year, 12, 31)
+    lo, hi = min(dates), max(dates)
     if hi - lo > timedelta(days=365 * 10):  # a few far-off dates would squash everything
-        lo, hi = max(lo, today - relativedelta(years=5)), min(hi, today + relativedelta(years=5))
+        centre = min(max(today, lo + relativedelta(years=5)), hi - relativedelta(years=5))
+        lo, hi = centre - relativedelta(years=5), centre + relativedelta(years=5)
     return date(lo.year, 1, 1), date(hi.year, 12, 31)
 
 
@@ -189,8 +203,8 @@ def _clip(text: str, room: int) -> str:
     return text if len(text) <= room else text[: room - 1].rstrip() + "…"
 
 
-def _label(code: str, title: str, depth: int) -> str:
-    return _clip(f"{code} {title}".strip(), LABEL_CHARS - 3 * depth)
+def _label(code: str, title: str, depth: int, chars: int = LABEL_CHARS) -> str:
+    return _clip(f"{code} {title}".strip(), max(chars - 3 * depth, 8))
 
 
 def build_chart(
@@ -199,8 +213,14 @@ def build_chart(
     today: date,
     start: date | None = None,
     end: date | None = None,
+    *,
+    label_width: int = LABEL_WIDTH,
+    dated_only: bool = False,
 ) -> Chart:
+    """The chart of `flt`'s activities; `dated_only` leaves out rows with neither dates nor
+    milestones shown, `label_width` narrows the label column (phones)."""
     flt = replace(flt, kinds=frozenset({"activity"}))
+    label_chars = LABEL_CHARS * label_width // LABEL_WIDTH
     found = find_item_ids(session, flt, today, limit=MAX_ROWS)
     # an activity recurring within the first rows is one row; its ids rendered into the SQL
     # as literals: hundreds of bound values cost more to compile and send than the queries
@@ -256,7 +276,7 @@ def build_chart(
 
     def x(day: date) -> float:
         offset = min(max((day - start).days, 0), days)
-        return LABEL_WIDTH + offset / days * CHART_WIDTH
+        return label_width + offset / days * CHART_WIDTH
 
     half_day = CHART_WIDTH / days / 2
 
@@ -265,7 +285,7 @@ def build_chart(
         # its clamping (a marker's day is on the chart)
         return [
             Marker(
-                LABEL_WIDTH + (due - start).days / days * CHART_WIDTH + half_day,
+                label_width + (due - start).days / days * CHART_WIDTH + half_day,
                 kind,
                 status,
                 f"{code} {title}",
@@ -287,7 +307,7 @@ def build_chart(
         row = Row(
             kind="activity",
             y=y,
-            label=_label(activity.code, activity.title, depth),
+            label=_label(activity.code, activity.title, depth, label_chars),
             tooltip=f"{activity.code} {activity.title} · {activity.timeline_text or 'no dates'}"
             f" · {activity.status.label}",
             depth=depth,
@@ -302,8 +322,8 @@ def build_chart(
             row.note = "outside the years shown"
         else:
             row.open_start, row.open_end = s is None, e is None
-            x0 = x(s) if s else LABEL_WIDTH
-            x1 = x(e + timedelta(days=1)) if e else LABEL_WIDTH + CHART_WIDTH
+            x0 = x(s) if s else label_width
+            x1 = x(e + timedelta(days=1)) if e else label_width + CHART_WIDTH
             row.bar = _bar(x0, x1, y, row.open_start, row.open_end)
         if activity.recurrence:
             row.label = "↻ " + row.label
@@ -312,6 +332,7 @@ def build_chart(
 
     rows: list[Row] = []
     y = float(AXIS_HEIGHT)
+    hidden = 0
     for group in groups:
         rows.append(
             Row(
@@ -328,9 +349,13 @@ def build_chart(
         stack = [(a, 0) for a in reversed(children.get(None, [])) if a.working_group_id == group.id]
         while stack:
             activity, depth = stack.pop()
-            rows.append(activity_row(activity, depth, y))
-            y += ROW_HEIGHT
             stack.extend((child, depth + 1) for child in reversed(children.get(activity.id, [])))
+            row = activity_row(activity, depth, y)
+            if dated_only and row.note == "no dates" and not row.markers:
+                hidden += 1
+                continue
+            rows.append(row)
+            y += ROW_HEIGHT
 
     return Chart(
         start=start,
@@ -338,11 +363,12 @@ def build_chart(
         rows=rows,
         ticks=_ticks(start, end, x),
         today_x=x(today) if start <= today <= end else None,
-        width=LABEL_WIDTH + CHART_WIDTH + 10,
+        width=label_width + CHART_WIDTH + 10,
         height=int(y) + 8,
-        label_width=LABEL_WIDTH,
+        label_width=label_width,
         shown=len(activities),
         total=total,
+        undated_hidden=hidden,
     )
 
 

@@ -14,12 +14,26 @@ from tracker.clock import today
 from tracker.domain.entities import UnknownName
 from tracker.domain.items import UPCOMING_DAYS, dashboard, find_items
 from tracker.domain.permissions import can_update_progress, require
-from tracker.domain.status import Actor, EditConflict, recent_changes, update_progress
+from tracker.domain.query import PAGING, Paging, QueryError, query_args
+from tracker.domain.rules import row_is_overdue
+from tracker.domain.status import (
+    Actor,
+    EditConflict,
+    InvalidUpdate,
+    recent_changes,
+    update_progress,
+)
 from tracker.extensions import db
 from tracker.main import bp
 from tracker.main.filters import DUE_WINDOWS, KINDS, ListQuery
-from tracker.main.forms import ActivityProgressForm, MilestoneProgressForm
-from tracker.main.gantt import build_chart, chart_range, draw_rows
+from tracker.main.forms import ActivityProgressForm, MilestoneProgressForm, show_problems
+from tracker.main.gantt import (
+    LABEL_WIDTH,
+    NARROW_LABEL_WIDTH,
+    build_chart,
+    chart_range,
+    draw_rows,
+)
 from tracker.models import (
     Activity,
     ActivityEntity,
@@ -30,10 +44,12 @@ from tracker.models import (
     WorkingGroup,
     WorkingGroupEntity,
 )
+from tracker.monitoring.models import Theme
 from tracker.timeline import Precision, format_date
 
 #: Rows per list page and per dashboard section.
 PAGE_SIZE = 100
+MAX_PAGE_SIZE = 500
 SECTION_SIZE = 10
 
 
@@ -64,6 +80,8 @@ def _dashboard(group: WorkingGroup | None) -> dict[str, object]:
         "total": sum(totals.values()),
         "overdue": found.overdue,
         "upcoming": found.upcoming,
+        "led": found.led,
+        "by_status": found.by_status,
         "changes": recent_changes(db.session, limit=SECTION_SIZE, working_group=group),
         "mine": found.counts.led,
         "late_by_group": found.counts.overdue,
@@ -96,6 +114,7 @@ def _choices() -> dict[str, object]:
     return {
         "group_choices": _groups(),
         "entity_choices": db.session.scalars(sa.select(Entity).order_by(Entity.acronym)).all(),
+        "theme_choices": db.session.scalars(sa.select(Theme).order_by(Theme.name)).all(),
         "due_windows": DUE_WINDOWS,
         "kinds": KINDS,
     }
@@ -104,43 +123,68 @@ def _choices() -> dict[str, object]:
 @bp.route("/items")
 @login_required
 def items() -> ResponseReturnValue:
-    query = ListQuery.from_args(request.args)
-    page_number = request.args.get("page", "1")
-    page_number = int(page_number) if page_number.isdigit() and int(page_number) > 0 else 1
+    query = ListQuery.from_args(request.args, extra=PAGING)
+    try:
+        paging = Paging.parse(request.args, default=PAGE_SIZE, most=MAX_PAGE_SIZE)
+    except QueryError as exc:
+        query.errors.update(exc.fields)
+        paging = Paging(per_page=PAGE_SIZE)
     found, total = [], 0
     if not query.errors:
         try:
             result = find_items(
-                db.session, query.item_filter(today()), today(), limit=page_number * PAGE_SIZE
+                db.session, query.filter, today(), limit=paging.per_page, offset=paging.offset
             )
         except UnknownName as exc:
             query.errors["entity" if "entity" in str(exc) else "working_group"] = str(exc)
         else:
-            found, total = result.items[(page_number - 1) * PAGE_SIZE :], result.total
+            found, total = result.items, result.total
     status = 400 if query.errors else 200
     return render_template(
         "main/items.html",
         query=query,
         items=found,
         total=total,
-        page=page_number,
-        page_size=PAGE_SIZE,
+        page=paging.page,
+        page_size=paging.per_page,
+        # the page's own links keep a chosen page size
+        page_args=query.args(
+            per_page=str(paging.per_page) if paging.per_page != PAGE_SIZE else None
+        ),
         today=today(),
         **_choices(),
     ), status
 
 
+def _on_a_phone() -> bool:
+    """`?labels=narrow`, or a browser that says it is a phone's (the Sec-CH-UA-Mobile hint that
+    Chromium sends, or "Mobi" in the user agent, as Mozilla recommends for this test)."""
+    if request.args.get("labels") in ("narrow", "wide"):
+        return request.args["labels"] == "narrow"
+    return request.headers.get("Sec-CH-UA-Mobile") == "?1" or "Mobi" in request.headers.get(
+        "User-Agent", ""
+    )
+
+
 @bp.route("/timeline")
 @login_required
 def timeline() -> ResponseReturnValue:
-    query = ListQuery.from_args(request.args)
-    query.kind = "activity"
+    query = ListQuery.from_args(request.args, extra=("from", "to", "dated", "labels"))
     start, end, range_errors = chart_range(request.args)
     query.errors.update(range_errors)
+    dated_only = request.args.get("dated") == "1"
     chart = None
     if not query.errors:
         try:
-            chart = build_chart(db.session, query.item_filter(today()), today(), start, end)
+            chart = build_chart(
+                db.session,
+                query.filter,
+                today(),
+                start,
+                end,
+                label_width=NARROW_LABEL_WIDTH if _on_a_phone() else LABEL_WIDTH,
+                dated_only=dated_only,
+            )
         except UnknownName as exc:
             query.errors["entity" if "entity" in str(exc) else "working_group"] = str(exc)
     return render_template(
@@ -149,6 +193,7 @@ def timeline() -> ResponseReturnValue:
         chart=chart,
         range_from=request.args.get("from", ""),
         range_to=request.args.get("to", ""),
+        dated_only=dated_only,
         **_choices(),
     ), (400 if query.errors else 200)
 
@@ -273,6 +318,9 @@ def update_activity(activity_id: int) -> ResponseReturnValue:
         )
     except EditConflict as exc:
         return _conflict(exc, _activity(activity_id), form, _activity_page)
+    except InvalidUpdate as exc:
+        show_problems(form, exc.fields)
+        return _activity_page(item, form, 400)
     db.session.commit()
     flash("Saved." if entry else "Nothing changed.", "success")
     return redirect(url_for("main.activity", activity_id=item.id) + "#history")
@@ -304,6 +352,9 @@ def update_milestone(milestone_id: int) -> ResponseReturnValue:
         )
     except EditConflict as exc:
         return _conflict(exc, _milestone(milestone_id), form, _milestone_page)
+    except InvalidUpdate as exc:
+        show_problems(form, exc.fields)
+        return _milestone_page(item, form, 400)
     db.session.commit()
     flash("Saved." if entry else "Nothing changed.", "success")
     return redirect(url_for("main.milestone", milestone_id=item.id) + "#history")
@@ -316,13 +367,16 @@ def _conflict(exc: EditConflict, fresh, form, page) -> ResponseReturnValue:  # t
     db.session.refresh(fresh)
     form.version.data = str(fresh.version)
     form.conflict = (
-        f"Not saved: {exc} The page now shows the latest status and history; "
-        "your entries are kept in the form, save again to apply them."
+        f"Not saved: {exc}. Below are the latest status and history, and your entries, "
+        "kept in the form: check them and save again."
     )
     return page(fresh, form, 409)
 
 
 bp.add_app_template_global(draw_rows, "gantt_rows")
+#: Links to a list are its query's parameters; a stored item's page asks the overdue rule.
+bp.add_app_template_global(query_args, "query_args")
+bp.add_app_template_global(row_is_overdue, "is_overdue")
 
 
 @bp.app_template_filter("when_written")
