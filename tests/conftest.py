@@ -20,7 +20,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from flask_sqlalchemy.session import _app_ctx_id
 
 from tracker import create_app, resource_dir
-from tracker.auth import SESSION_KEY
+from tracker.auth import session_claims
 from tracker.cli.workplan import create_schema
 from tracker.exchange import import_files
 from tracker.extensions import db
@@ -193,7 +193,7 @@ class AuthActions:
     def sign_in_as(self, email: str) -> Person:
         person = self.session.scalars(sa.select(Person).where(Person.email == email)).one()
         with self.client.session_transaction() as cookie:
-            cookie[SESSION_KEY] = person.id
+            cookie.update(session_claims(person))
         return person
 
     def sign_out(self) -> None:

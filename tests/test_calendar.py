@@ -40,10 +40,10 @@ def _group(session, short_name):
     ).one()
 
 
-def _feed(session, short_name, **options):
+def _feed(session, short_name, spans=False, **options):
     return render(
         session,
-        group_feed(_group(session, short_name), FeedOptions(**options)),
+        group_feed(_group(session, short_name), FeedOptions(ItemFilter(**options), spans)),
         base_url=BASE,
         today=TEST_TODAY,
     )
@@ -349,3 +349,21 @@ def test_golden_feeds(session, file, short_name, options):
         golden.write_bytes(body)
     read_both(golden.read_bytes())
     assert body == golden.read_bytes()
+
+
+@given(
+    title=st.text(alphabet=st.sampled_from([*'ab ;,\\^:"\n', "é", "漢", "🙂"]), max_size=300),
+    padding=st.integers(min_value=0, max_value=80),
+)
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_an_event_is_written_as_icalendar_writes_it(session, title, padding):
+    """`event_ical`, the build's own writer, against icalendar's `to_ical`: folds at every
+    position, escapes at the fold, characters of several octets."""
+    from tracker.feeds.calendar import event_ical, item_event
+
+    item = replace(_by_code(session, "37-M2"), title="x" * padding + title, location=title)
+    event = item_event(item, BASE)
+    assert event is not None
+    assert event_ical(event) == event.to_ical()

@@ -1,6 +1,7 @@
 """Alembic environment: the app's engine and metadata, through Flask-Migrate."""
 
 import logging
+import re
 from logging.config import fileConfig
 
 from alembic import context
@@ -18,9 +19,18 @@ config.set_main_option(
 )
 
 
+#: Indexes and tables without a model: text search (migrations text_search and
+#: sqlite_text_search: trigram indexes on PostgreSQL; FTS5 tables on SQLite, with their
+#: shadow tables).
+_SEARCH_TABLE = re.compile(r"(activity|milestone)_search(_data|_idx|_docsize|_config)?")
+
+
 def include_name(name, type_, _parent_names):  # type: ignore[no-untyped-def]
-    """The PostgreSQL-only text search indexes (migration text_search) have no model."""
-    return not (type_ == "index" and name is not None and name.endswith("_search"))
+    if name is None:
+        return True
+    if type_ == "index":
+        return not name.endswith("_search")
+    return not (type_ == "table" and _SEARCH_TABLE.fullmatch(name))
 
 
 def run_migrations_offline() -> None:

@@ -21,15 +21,18 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from tracker import mail
-from tracker.cli.options import today_option
+from tracker.cli_options import today_option
 from tracker.clock import today
+from tracker.domain.permissions import can_edit_workplan
 from tracker.extensions import db
 from tracker.mail.models import MessageStatus, OutboxMessage
+from tracker.models import Person
 from tracker.ops.leader import LeaderLock
 from tracker.ops.request_log import configure_logging
-from tracker.reminders.digest import how_soon
+from tracker.reminders.digest import compose, how_soon
 from tracker.reminders.models import ReminderClaim, ReminderRun
-from tracker.reminders.scan import Reminder, run_scan
+from tracker.reminders.routes import readable
+from tracker.reminders.scan import OVERDUE_REPORT_KIND, Reminder, overdue_digest, run_scan
 from tracker.reminders.scheduler import configure, last_due_run, lock_lost, missed_run
 
 if TYPE_CHECKING:
@@ -88,7 +91,12 @@ def reminders_group() -> None:
 
 @reminders_group.command("run")
 @click.option("--dry-run", is_flag=True, help="Show the digests; write and send nothing.")
-@click.option("--verbose", "-v", is_flag=True, help="List every reminder, not only the digests.")
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="List every reminder, and every item left out with the reason.",
+)
 @today_option
 @with_appcontext
 def run_command(dry_run: bool, verbose: bool) -> None:
@@ -96,12 +104,23 @@ def run_command(dry_run: bool, verbose: bool) -> None:
     click.echo(f"scanning for reminders due as of {today().isoformat()}", err=True)
     with Progress("writing digests") as progress:
         report = run_scan(
-            db.session, today(), trigger="manual", dry_run=dry_run, hold=False, progress=progress
+            db.session,
+            today(),
+            trigger="manual",
+            dry_run=dry_run,
+            hold=False,
+            progress=progress,
+            explain=verbose,
         )
     for digest in report.digests:
         click.echo(f"{digest.recipient.email}: {len(digest.reminders)} reminder(s)")
         for reminder in digest.reminders if verbose or dry_run else ():
             click.echo(_describe(reminder))
+    if verbose and report.skipped:
+        click.echo(f"skipped {len(report.skipped)}:")
+        for skip in report.skipped:
+            item, to = skip.item, f" for {skip.recipient}" if skip.recipient else ""
+            click.echo(f"  {item.working_group} {item.code}{to}: {skip.reason}")
     click.echo(
         f"{report.reminders} reminder(s) in {len(report.digests)} digest(s) for {report.today}"
     )
@@ -114,6 +133,35 @@ def run_command(dry_run: bool, verbose: bool) -> None:
         f"sent {delivery.sent}, to retry {delivery.retried}, failed {delivery.failed}"
         + (" (the mail server could not be reached)" if delivery.unreachable else "")
     )
+
+
+@reminders_group.command("overdue")
+@click.option("--to", "email", required=True, help="The coordinator who asks for the digest.")
+@click.option("--working-group", "group_names", multiple=True, help="Only this group (repeat).")
+@today_option
+@with_appcontext
+def overdue_command(email: str, group_names: tuple[str, ...]) -> None:
+    """Mail a coordinator everything overdue in their working groups, past the horizon too."""
+    person = db.session.scalars(
+        sa.select(Person).where(sa.func.lower(Person.email) == email.strip().lower())
+    ).first()
+    if person is None:
+        raise click.ClickException(f"no person with e-mail {email}")
+    groups = [g for g in person.working_groups if can_edit_workplan(person, g)]
+    if group_names:
+        wanted = {name.lower() for name in group_names}
+        groups = [g for g in groups if g.short_name.lower() in wanted]
+    if not groups:
+        raise click.ClickException(f"{email} coordinates no working group named here")
+    digest = overdue_digest(db.session, person, today(), groups)
+    if not digest.reminders:
+        click.echo("nothing is overdue in " + ", ".join(g.short_name for g in groups))
+        return
+    mail.queue(db.session, kind=OVERDUE_REPORT_KIND, **compose(digest))
+    db.session.commit()
+    click.echo(f"{email}: {len(digest.reminders)} overdue item(s)")
+    delivery = _send_now()
+    click.echo(f"sent {delivery.sent}, to retry {delivery.retried}, failed {delivery.failed}")
 
 
 @reminders_group.command("status")
@@ -184,11 +232,11 @@ def list_command(status: str | None, limit: int) -> None:
 @click.argument("message_id", type=int)
 @with_appcontext
 def show_command(message_id: int) -> None:
-    """Print one message as it is (or was) sent."""
+    """Print one message as it is (or was) sent, its sign-in and unsubscribe links hidden."""
     message = db.session.get(OutboxMessage, message_id)
     if message is None:
         raise click.ClickException(f"no message {message_id} in the outbox")
-    click.echo(mail.build_email(message, current_app.config["MAIL_FROM"]).as_string())
+    click.echo(mail.build_email(readable(message), current_app.config["MAIL_FROM"]).as_string())
 
 
 @outbox_group.command("resend")

@@ -5,7 +5,10 @@ which lead time applies. On a given day an item's reminder for a recipient is th
 lead time that has been reached (due in 5 days with lead times 30, 7, 1, 0: the 7-day one),
 or, once it is overdue, an overdue notice. A reminder is sent unless that one or a tighter
 one was already claimed for the same item, recipient and due date; an overdue notice unless
-one went out in the last seven days, which makes them weekly.
+one went out in the last seven days, which makes them weekly, and only while the item is
+overdue by no more than its working group's horizon (`overdue_horizon_days`, 60 by default):
+the first scan of old workplans (a fresh seed, an import, a restore) sends no backlog of
+items years overdue, which stay on the dashboard and in `tracker reminders overdue`.
 So a missed day (the scheduler was down, the clock jumped) is caught up by the next run with
 the reminder that is true on that day, once; a run for an earlier day never sends stale ones.
 
@@ -47,13 +50,23 @@ CLAIM_RETRIES = 3
 Slot = tuple[str, int, str, date]
 
 
-def reminder_due(item: Item, today: date, lead_days: Iterable[int]) -> int | None:
-    """Today's reminder as days before the due date; for an overdue item, minus its days late."""
+#: An item overdue for longer than its working group says gets no more notices.
+DEFAULT_OVERDUE_HORIZON_DAYS = 60
+
+
+def reminder_due(
+    item: Item,
+    today: date,
+    lead_days: Iterable[int],
+    horizon_days: int = DEFAULT_OVERDUE_HORIZON_DAYS,
+) -> int | None:
+    """Today's reminder as days before the due date; for an overdue item, minus its days late
+    (None once it is late by more than `horizon_days`)."""
     if item.due is None:
         return None
     days_left = (item.due - today).days
     if days_left < 0:
-        return days_left if item.is_overdue(today) else None
+        return days_left if item.is_overdue(today) and -days_left <= horizon_days else None
     reached = [lead for lead in lead_days if lead >= days_left]
     return min(reached) if reached else None
 
@@ -109,6 +122,17 @@ class Digest:
     reminders: list[Reminder] = field(default_factory=list)
     #: The entities the recipient hears for: as their contact address or as one of their leads.
     entities: tuple[str, ...] = ()
+    #: The digest's first line, before "as of DATE".
+    intro: str = "Deadlines in the workplans you lead"
+
+
+@dataclass(frozen=True)
+class Skip:
+    """An item a scan sends no reminder of, and why (`tracker reminders run --verbose`)."""
+
+    item: Item
+    recipient: str | None
+    reason: str
 
 
 @dataclass
@@ -117,6 +141,7 @@ class Audience:
 
     by_entity: dict[str, list[Recipient]]
     group_lead_days: dict[str, tuple[int, ...]]
+    group_horizon: dict[str, int] = field(default_factory=dict)
     #: Recipients per set of lead entities: thousands of items share a few such sets.
     _by_leads: dict[tuple[str, ...], list[Recipient]] = field(
         default_factory=dict, init=False, repr=False
@@ -153,11 +178,16 @@ class Audience:
             )
             by_entity[acronym][lead.key] = lead  # a lead's own settings win over the contact's
         groups = session.execute(
-            sa.select(WorkingGroup.short_name, WorkingGroup.reminder_lead_days)
-        )
+            sa.select(
+                WorkingGroup.short_name,
+                WorkingGroup.reminder_lead_days,
+                WorkingGroup.overdue_horizon_days,
+            )
+        ).all()
         return cls(
             {acronym: list(found.values()) for acronym, found in by_entity.items()},
-            {name: _group_lead_days(name, days) for name, days in groups},
+            {name: _group_lead_days(name, days) for name, days, _ in groups},
+            {name: horizon for name, _, horizon in groups},
         )
 
     def recipients_of(self, item: Item) -> list[Recipient]:
@@ -182,6 +212,9 @@ class Audience:
         if recipient.lead_days is not None:
             return recipient.lead_days
         return self.group_lead_days.get(item.working_group, ())
+
+    def horizon(self, item: Item) -> int:
+        return self.group_horizon.get(item.working_group, DEFAULT_OVERDUE_HORIZON_DAYS)
 
     @property
     def widest_lead(self) -> int:
@@ -236,22 +269,59 @@ def _claimed(session: so.Session, today: date, recipient: str | None = None) -> 
     }
 
 
-def plan(session: so.Session, today: date) -> list[Digest]:
-    """The digests today's run sends; reads only, in a fixed number of queries."""
+def _why_not(item: Item, today: date, lead_days: tuple[int, ...], horizon: int) -> str:
+    """Why `reminder_due` found no reminder for the item today."""
+    assert item.due is not None
+    days_left = (item.due - today).days
+    if days_left < 0:
+        return (
+            f"overdue {-days_left} days, past {item.working_group}'s horizon of {horizon} days "
+            "(still on the dashboard and in `tracker reminders overdue`)"
+        )
+    leads = ", ".join(str(d) for d in lead_days) or "none"
+    return f"due in {days_left} days, before the first lead time (lead times {leads})"
+
+
+def plan(session: so.Session, today: date, skipped: list[Skip] | None = None) -> list[Digest]:
+    """The digests today's run sends; reads only, in a fixed number of queries.
+
+    `skipped`, when given, hears of each item and recipient left out, with the reason.
+    """
     audience = Audience.load(session, current_app.config["DIGEST_HOUR"])
     window_end = today + timedelta(days=audience.widest_lead)
     soon = due_between(session, today, window_end, today, ItemFilter(open_only=True)).items
-    late = overdue(session, today).items
+    # past every group's horizon nothing is sent: read those only to say why they are skipped
+    horizon = max(audience.group_horizon.values(), default=DEFAULT_OVERDUE_HORIZON_DAYS)
+    recent = ItemFilter(due_from=today - timedelta(days=horizon)) if skipped is None else None
+    late = overdue(session, today, recent).items
     claimed = _claimed(session, today)
+
+    def skip(item: Item, recipient: Recipient | None, reason: str) -> None:
+        if skipped is not None:
+            skipped.append(Skip(item, recipient.email if recipient else None, reason))
 
     digests: dict[str, Digest] = {}
     for item in [*late, *soon]:
-        for recipient in audience.recipients_of(item):
-            days = reminder_due(item, today, audience.lead_days(recipient, item))
+        recipients = audience.recipients_of(item)
+        if not recipients:
+            leads = ", ".join(item.leads)
+            skip(
+                item,
+                None,
+                f"nobody to remind: {leads} has no contact address or lead"
+                if leads
+                else "nobody to remind: no entity leads it",
+            )
+        for recipient in recipients:
+            lead_days, horizon = audience.lead_days(recipient, item), audience.horizon(item)
+            days = reminder_due(item, today, lead_days, horizon)
             if days is None:
+                if skipped is not None:
+                    skip(item, recipient, _why_not(item, today, lead_days, horizon))
                 continue
             reminder = Reminder(item, days)
             if already_covered(days, claimed.get(reminder.slot(recipient))):
+                skip(item, recipient, "already reminded" + (" this week" if days < 0 else ""))
                 continue
             digest = digests.get(recipient.key)
             if digest is None:
@@ -319,11 +389,34 @@ def write_digest(session: so.Session, digest: Digest, *, hold: bool) -> int | No
     raise RuntimeError(f"could not claim the reminders for {digest.recipient.email}")
 
 
+#: The outbox `kind` of the digest of everything overdue a coordinator asks for.
+OVERDUE_REPORT_KIND = "overdue-report"
+
+
+def overdue_digest(
+    session: so.Session, person: Person, today: date, groups: Iterable[WorkingGroup]
+) -> Digest:
+    """Everything overdue in `groups`, however long, for a coordinator who asked: no horizon,
+    and nothing claimed, so the daily reminders go on as before."""
+    names = {g.short_name for g in groups}
+    late = [i for i in overdue(session, today).items if i.working_group in names]
+    recipient = Recipient(person.email, person.name, None, person.digest_hour, person.id)
+    assert all(i.due is not None for i in late)
+    return Digest(
+        recipient,
+        today,
+        [Reminder(i, (i.due - today).days) for i in late],  # type: ignore[operator]
+        entities=tuple(sorted(names)),
+        intro="Everything overdue in " + ", ".join(sorted(names)) + ", as you asked",
+    )
+
+
 @dataclass
 class RunReport:
     today: date
     digests: list[Digest]
     message_ids: list[int] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
 
     @property
     def reminders(self) -> int:
@@ -338,8 +431,11 @@ def run_scan(
     dry_run: bool = False,
     hold: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    explain: bool = False,
 ) -> RunReport:
     """One scan: plan, then one transaction per digest; recorded in `ReminderRun`.
+
+    `explain` lists in the report every item left out and why.
 
     `hold` keeps each digest back until its recipient's hour (the scheduler's runs); a run by
     hand sends at once. `progress(done, total)` hears of each digest written.
@@ -352,9 +448,10 @@ def run_scan(
         session.flush()
         run_id = run.id
         session.commit()
-    digests = plan(session, today)
+    skipped: list[Skip] | None = [] if explain else None
+    digests = plan(session, today, skipped)
     session.rollback()  # end the read transaction before the writes
-    report = RunReport(today, digests)
+    report = RunReport(today, digests, skipped=skipped or [])
     if run_id is None:
         return report
     for done, digest in enumerate(digests, 1):

@@ -33,6 +33,7 @@ from flask import Flask
 from tracker.clock import today
 from tracker.extensions import db
 from tracker.mail import deliver_pending
+from tracker.monitoring.requests import chase_rounds
 from tracker.ops.leader import LeaderLock
 from tracker.reminders.models import ReminderRun
 from tracker.reminders.scan import run_scan
@@ -45,6 +46,9 @@ SEND_JOB = "outbox-sender"
 PARENT_JOB = "exit-with-parent"
 LEADER_JOB = "check-leader-lock"
 SLACK_DIGEST_JOB = "slack-weekly-digest"
+SLACK_ROUNDS_JOB = "slack-round-requests"
+#: How often open rounds are looked at for leads still to be messaged in Slack.
+SLACK_ROUNDS_SECONDS = 300
 
 #: Seconds a daily scan may be late and still run (once: `coalesce`); under a day, so a run
 #: is never taken for the next day's.
@@ -71,7 +75,8 @@ def _job_app() -> Flask:
 
 
 def scan_job(trigger: str = "schedule") -> None:
-    """The daily scan; digests wait in the outbox for their recipients' hours.
+    """The daily scan, and reporting rounds' chasers; digests wait in the outbox for their
+    recipients' hours.
 
     A database that is busy or briefly away is tried again: a lost scan means a day without
     reminders, and a repeated one sends nothing twice.
@@ -80,6 +85,8 @@ def scan_job(trigger: str = "schedule") -> None:
         try:
             with _job_app().app_context():
                 run_scan(db.session, today(), trigger=trigger, hold=True)
+                chase_rounds(db.session, today())
+                db.session.commit()
             return
         except sa.exc.OperationalError as exc:
             if attempt == SCAN_TRIES:
@@ -102,6 +109,16 @@ def slack_digest_job() -> None:
     from bot.slack.digest import weekly_digest_job
 
     weekly_digest_job(_job_app())
+
+
+def slack_rounds_job() -> None:
+    """Open reporting rounds' direct messages to leads (each once, however often run)."""
+    from bot.slack.app import web_client
+    from bot.slack.rounds import post_round_requests
+
+    app = _job_app()
+    with app.app_context():
+        post_round_requests(web_client(app), today())
 
 
 def check_leader_job(lock: LeaderLock) -> None:
@@ -182,6 +199,16 @@ def configure(
             coalesce=True,
             max_instances=1,
             misfire_grace_time=SCAN_MISFIRE_GRACE,
+        )
+        scheduler.add_job(
+            slack_rounds_job,
+            IntervalTrigger(seconds=SLACK_ROUNDS_SECONDS, timezone=zone),
+            id=SLACK_ROUNDS_JOB,
+            name="reporting rounds' Slack requests",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=SEND_MISFIRE_GRACE,
         )
     if leader is not None:
         scheduler.add_job(
