@@ -2,8 +2,10 @@
 
 A mixed set of questions is asked round after round on the benchmark programme (the seeds and
 `tracker demo-data`: 10,000 activities and 50,000 milestones), each answer timed end to end:
-understanding, the domain queries, the reply's text and its Slack blocks, in a fresh session
-as a request has. Part of `bench/run`; alone:
+understanding (with the typo correction against the vocabulary, which is built once per
+content version and so once here, in the warm-up), the domain queries, the reply's text and its
+Slack blocks, in a fresh session as a request has; follow-ups also read and write their
+conversation. Part of `bench/run`; alone:
 
     .venv/bin/python -m bench.bot_answers [--backend sqlite|postgresql] [--rounds 5]
 """
@@ -46,7 +48,21 @@ QUESTIONS = [
     "when is the next IFMS",
     "help",
     "blah blah",
+    # typos, French and Spanish, facts beyond lists, words it does not know (issue 14)
+    "statsu of 3.2",
+    "what is overdu for UNIECF",
+    "Quelles activités l'OIT dirige-t-elle ?",
+    "qu'est-ce qui arrive à échéance en mars 2024 ?",
+    "¿Qué actividades están atrasadas?",
+    "¿quién dirige el manual?",
+    "which items does UNICEF take part in",
+    "how many activities does UN DESA lead",
+    "what time does the webinar start in New York",
+    "who are the partners of 3.10",
+    "tell me a joke",
 ]
+#: Follow-ups, each asked in the conversation of the question before it.
+FOLLOW_UPS = ["what does ILO lead", "and for IOM?", "more", "only the overdue ones"]
 
 
 def measure(url: str, rounds: int = 5) -> dict[str, Any]:
@@ -63,6 +79,15 @@ def measure(url: str, rounds: int = 5) -> dict[str, Any]:
                 reply = answer(db.session, question, TODAY, base_url=BASE_URL)
                 answer_blocks(reply)
                 timings[question].append((time.perf_counter() - began) * 1000)
+                db.session.remove()
+            for question in FOLLOW_UPS:
+                began = time.perf_counter()
+                reply = answer(db.session, question, TODAY, base_url=BASE_URL, conversation="bench")
+                answer_blocks(reply)
+                db.session.commit()
+                timings.setdefault(f"(follow-up) {question}", []).append(
+                    (time.perf_counter() - began) * 1000
+                )
                 db.session.remove()
         db.engine.dispose()
     every = [ms for values in timings.values() for ms in values]

@@ -3,40 +3,57 @@
 `/chat?q=...` answers in the page (and `&all=1` lists every item, which is where answers link
 for the full list); the page's script asks `/chat?q=...&partial=1` so that the conversation
 grows without reloading; `/chat/answer?q=...` gives the same JSON as `tracker ask --json`.
+Each browser session is one conversation, so "and for IOM?" or "more" follow the question
+before (the conversation is kept in the database, whichever worker answers).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+import secrets
+
+from flask import Blueprint, current_app, render_template, request, session
 
 from bot.answer import Answer, answer, examples, item_facts, item_label, short_title
 from bot.understand import Vocabulary
 from tracker.auth import current_person, login_required
 from tracker.clock import today
-from tracker.extensions import db
+from tracker.extensions import begin_write, db
 from tracker.links import item_url
 
 bp = Blueprint("chat", __name__, url_prefix="/chat")
 
 
-def _ask() -> Answer | None:
+def _ask(base_url: str, all_items: bool = False) -> Answer | None:
+    """The answer to `?q=`; links on `base_url`, empty for links relative to this site."""
     question = (request.args.get("q") or "").strip()
     if not question:
         return None
-    return answer(
+    if "chat_conversation" not in session:
+        session["chat_conversation"] = secrets.token_urlsafe(16)
+    everything = request.args.get("all") == "1"
+    # the answer remembers the conversation, a write from a GET: on SQLite a reading
+    # transaction that writes fails if another connection committed meanwhile, so the answer
+    # starts as the writer and waits its turn (see begin_write)
+    db.session.commit()
+    begin_write(db.session)
+    reply = answer(
         db.session,
         question,
         today(),
-        base_url=current_app.config["BASE_URL"],
+        base_url=base_url,
         person=current_person(),
-        everything=request.args.get("all") == "1",
+        everything=everything,
+        conversation=f"chat:{session['chat_conversation']}",
+        all_items=all_items,
     )
+    db.session.commit()
+    return reply
 
 
 @bp.get("")
 @login_required
 def page() -> str:
-    reply = _ask()
+    reply = _ask("")  # links within the app are relative: they follow whatever host serves it
     helpers = {
         "item_url": item_url,
         "item_label": item_label,
@@ -56,7 +73,7 @@ def page() -> str:
 @bp.get("/answer")
 @login_required
 def answer_json() -> tuple[dict[str, object], int] | dict[str, object]:
-    reply = _ask()
+    reply = _ask(current_app.config["BASE_URL"], all_items=True)
     if reply is None:
         return {"error": "ask a question with ?q=, e.g. ?q=what's due this month"}, 400
     return reply.as_json()

@@ -8,7 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from tracker.cli.options import today_option
+from tracker.cli_options import today_option
 from tracker.clock import today
 from tracker.domain.entities import UnknownName
 from tracker.extensions import db
@@ -16,15 +16,36 @@ from tracker.extensions import db
 
 @click.command("ask")
 @click.argument("question", nargs=-1, required=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the answer as JSON: every matching item (up to 200), total, shown, and what was "
+    "understood (intent, entity, window, corrections, ignored words, language).",
+)
+@click.option(
+    "--conversation",
+    metavar="KEY",
+    help="Keep the question as KEY's last one, so that the next ask with the same KEY can "
+    'follow up ("and for IOM?", "more").',
+)
 @today_option
 @with_appcontext
-def ask_command(question: tuple[str, ...], as_json: bool) -> None:
+def ask_command(question: tuple[str, ...], as_json: bool, conversation: str | None) -> None:
     """Ask the workplan a question in plain words, e.g. tracker ask "what's due this month"."""
     from bot.answer import answer
 
     base_url = current_app.config["BASE_URL"]
-    reply = answer(db.session, " ".join(question), today(), base_url=base_url)
+    key = f"cli:{conversation}" if conversation else None
+    reply = answer(
+        db.session,
+        " ".join(question),
+        today(),
+        base_url=base_url,
+        conversation=key,
+        all_items=as_json,
+    )
+    db.session.commit()
     if as_json:
         click.echo(json.dumps(reply.as_json(), ensure_ascii=False, indent=2))
     else:
@@ -96,6 +117,20 @@ def link_people_command() -> None:
     for outcome in link_people(client):
         found = outcome.slack_user_id or f"not found ({outcome.problem})"
         click.echo(f"{outcome.email}: {found}")
+
+
+@bot_command.command("rounds")
+@today_option
+def rounds_command() -> None:
+    """Send each lead of each open reporting round its direct message (once each)."""
+    from bot.slack.app import SlackNotConfigured, web_client
+    from bot.slack.rounds import post_round_requests
+
+    try:
+        client = web_client(_flask_app())
+    except SlackNotConfigured as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{post_round_requests(client, today())} round requests posted")
 
 
 COMMANDS = [ask_command, bot_command]

@@ -1,29 +1,45 @@
 """From a question in plain words to a query on the workplan: an intent and its parameters.
 
-Understanding needs nothing from the database but the names it must recognise (entities under
-each of their names, working groups), loaded per question as a `Vocabulary`. Finding the items
-is `bot.answer`'s job, through `tracker.domain.items.find_items`, so what "due" and "overdue"
-mean is decided in one place only.
+One pipeline for every front end: normalize (case, accents, quotes, dashes), tell the language
+(`bot.language`), correct typos against the tracker's own vocabulary with rapidfuzz, read the
+French and Spanish question words as English ones, then recognise entities, working groups,
+periods, statuses and what is asked. A follow-up ("and for IOM?", "more") is read against the
+previous question of the conversation.
+
+Understanding needs nothing from the database but the `Vocabulary` (names, title words), which
+is built once per content version of the workplan. Finding the items is `bot.answer`'s job,
+through `tracker.domain.items.find_items`, so what "due" and "overdue" mean is decided in one
+place only.
 """
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
+import threading
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
 from typing import Literal
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from bot.dates import Window, find_window, soon_window
+from bot.language import Language, detect_language, fold, prepare, question_words, to_english
+from bot.rounds import read_round_question
 from tracker.domain.entities import EntityDirectory
 from tracker.domain.items import ItemKind
-from tracker.models import Status, WorkingGroup
+from tracker.models import (
+    Activity,
+    Milestone,
+    Status,
+    WorkingGroup,
+    read_content_state,
+)
 
 Intent = Literal[
     "help",
@@ -36,9 +52,13 @@ Intent = Literal[
     "item",
     "next_occurrence",
     "unknown",
+    # reporting rounds (bot.rounds)
+    "round_missing",
+    "round_entity",
+    "round_said",
 ]
 #: What a question about one item wants to know first.
-Aspect = Literal["status", "when", "who", "next"]
+Aspect = Literal["status", "when", "who", "next", "where", "time", "partners", "followups"]
 
 
 @dataclass(frozen=True)
@@ -72,14 +92,112 @@ class Query:
     #: Further entities named: answers cover one entity at a time.
     other_entities: tuple[str, ...] = ()
     greeting: bool = False
+    #: With `entity`: only items where it is named but does not lead (partners, members).
+    partners_only: bool = False
+    #: "How many ...": the answer is a number.
+    count: bool = False
+    #: "What time ... in New York": the city whose clock the answer also gives.
+    city: str | None = None
+    language: Language = "en"
+    #: (as typed, as read) for each word the spelling correction changed.
+    corrections: tuple[tuple[str, str], ...] = ()
+    #: Words the answer did not use: not names, not filters, not in any item's text.
+    ignored: tuple[str, ...] = ()
+    #: For "more": which page of the previous list.
+    page: int = 0
+    #: What a follow-up took from the previous question ("entity", "window", "more", ...).
+    follow_up: str | None = None
+    #: A reporting round's period as asked ("2020 h1"), for the round intents (bot.rounds).
+    period: str | None = None
+
+    def state(self) -> dict[str, object]:
+        """What a conversation keeps of the question, as JSON, for the next one to refer to."""
+        window = self.window
+        return {
+            "intent": self.intent,
+            "window": [
+                window.start.isoformat() if window and window.start else None,
+                window.end.isoformat() if window and window.end else None,
+                window.label if window else None,
+                bool(window and window.open_only),
+            ]
+            if window
+            else None,
+            "overdue": self.overdue,
+            "open_only": self.open_only,
+            "entity": self.entity,
+            "leading": self.leading,
+            "partners_only": self.partners_only,
+            "working_group": self.working_group,
+            "statuses": sorted(s.value for s in self.statuses),
+            "kinds": sorted(self.kinds),
+            "text": self.text,
+            "subject": self.subject,
+            "aspect": self.aspect,
+            "page": self.page,
+            "language": self.language,
+            "period": self.period,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, object]) -> Query:
+        raw_window = state.get("window")
+        window = None
+        if isinstance(raw_window, list):
+            start, end, label, open_only = raw_window
+            window = Window(
+                date.fromisoformat(start) if start else None,
+                date.fromisoformat(end) if end else None,
+                str(label),
+                bool(open_only),
+            )
+        return cls(
+            intent=state["intent"],  # type: ignore[arg-type]
+            window=window,
+            overdue=bool(state.get("overdue")),
+            open_only=bool(state.get("open_only")),
+            entity=state.get("entity"),  # type: ignore[arg-type]
+            leading=bool(state.get("leading")),
+            partners_only=bool(state.get("partners_only")),
+            working_group=state.get("working_group"),  # type: ignore[arg-type]
+            statuses=frozenset(Status(s) for s in state.get("statuses") or []),  # type: ignore[union-attr]
+            kinds=frozenset(state.get("kinds") or ("activity", "milestone")),  # type: ignore[arg-type]
+            text=state.get("text"),  # type: ignore[arg-type]
+            subject=state.get("subject"),  # type: ignore[arg-type]
+            aspect=state.get("aspect") or "status",  # type: ignore[arg-type]
+            page=int(state.get("page") or 0),  # type: ignore[call-overload]
+            language=state.get("language") or "en",  # type: ignore[arg-type]
+            period=state.get("period"),  # type: ignore[arg-type]
+        )
 
 
 # --- the names to recognise -------------------------------------------------------------------
 
 
+#: Common English words that are not typos of anything the tracker knows.
+_ENGLISH = """
+    a about above after again against all also am an and any anything are around as at back be
+    because been before being below between both but by can could day days did do does doing
+    done down during each else ever every few first for from further get give go going gone
+    got had has have having he her here hers him his how i if in into is it its just know last
+    later least less let like long made make many may me might more most much must my near
+    need never new next no nor not now of off often on once one only or other our out over own
+    part partner partners past per place put quite rather really right same see seem she should
+    show since so some soon still such sure take tell than that the their them then there these
+    they thing things think this those though through time to today too under until up upon us
+    very want was way we week well were what when where which while who whom whose why will with
+    within without would year yet you your done finished started held start starts end ends
+    involved involve participate participates taking left remain remains remaining progress
+    report reported partners organise organize organises organizes co-organise co-organize
+    co-organises co-organizes came come follow follow-up follow-ups steps step new york city
+    ish soon-ish joke weather cook capital book flight won world cup hello thanks going doing
+    """
+
+
 @dataclass
 class Vocabulary:
-    """Entities and working groups under every name people use, as normalized text."""
+    """Entities and working groups under every name people use, as normalized text, and the
+    words a question's typos are corrected towards."""
 
     #: normalized name -> entity acronym
     entity_names: dict[str, str]
@@ -87,6 +205,10 @@ class Vocabulary:
     group_names: dict[str, str]
     #: short name -> full name
     group_full_names: dict[str, str] = field(default_factory=dict)
+    #: Words of the items' codes, titles and descriptions: what a text filter can match.
+    item_words: frozenset[str] = frozenset()
+    #: A word of a code ("egm", "2019") -> the codes it is part of ("EGM-2019").
+    code_parts: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def group_short_names(self) -> list[str]:
@@ -94,6 +216,21 @@ class Vocabulary:
 
     @classmethod
     def load(cls, session: so.Session) -> Vocabulary:
+        """The vocabulary of the workplan as it is now, built once per content version."""
+        version, _ = read_content_state(session)  # a transaction's own writes come at commit
+        key = (str(session.get_bind().engine.url), version)
+        with _CACHE_LOCK:
+            cached = _CACHE.get(key)
+        if cached is not None:
+            return cached
+        vocabulary = cls.build(session)
+        with _CACHE_LOCK:
+            _CACHE.clear()  # one version is current; older ones are not asked again
+            _CACHE[key] = vocabulary
+        return vocabulary
+
+    @classmethod
+    def build(cls, session: so.Session) -> Vocabulary:
         directory = EntityDirectory.load(session)
         entity_names = {
             normalize(key): entity.acronym
@@ -107,7 +244,118 @@ class Vocabulary:
             for variant in (short, short.replace("-", " "), name, re.sub(r"\(.*?\)", " ", name)):
                 if normalize(variant):
                     group_names.setdefault(normalize(variant), short)
-        return cls(entity_names, group_names, full_names)
+        words: set[str] = set()
+        code_parts: dict[str, set[str]] = {}
+        for model in (Activity, Milestone):
+            for code, title, description in session.execute(
+                sa.select(model.code, model.title, model.description)
+            ):
+                words.update(_words(f"{code} {title} {description}"))
+                for part in _words(code):
+                    code_parts.setdefault(part, set()).add(code)
+        return cls(
+            entity_names,
+            group_names,
+            full_names,
+            frozenset(words),
+            {part: frozenset(codes) for part, codes in code_parts.items()},
+        )
+
+    def codes_named(self, words: list[str]) -> list[str]:
+        """Codes whose parts the words name ("the EGM 2019" names EGM-2019), best first."""
+        hits: dict[str, int] = {}
+        for word in dict.fromkeys(w for w in words if len(w) > 1):
+            for code in self.code_parts.get(word, ()):
+                hits[code] = hits.get(code, 0) + 1
+        return [
+            code
+            for code, n in sorted(hits.items(), key=lambda pair: -pair[1])
+            if n >= 2 or (n == 1 and len(_words(code)) == 1 and not code.isdigit())
+        ]
+
+    @cached_property
+    def _name_words(self) -> frozenset[str]:
+        found: set[str] = set()
+        for name in (*self.entity_names, *self.group_names):
+            found.update(name.split())
+        return frozenset(found)
+
+    @cached_property
+    def _acronyms(self) -> list[str]:
+        """Names written as one short word ("unicef", "oit", "ws1"): what an acronym's typo is
+        corrected towards."""
+        return sorted({n for n in (*self.entity_names, *self.group_names) if " " not in n})
+
+    @cached_property
+    def _known(self) -> dict[Language, frozenset[str]]:
+        english = _english_words()
+        return {
+            language: frozenset(
+                english | question_words(language) | self._name_words | self.item_words
+            )
+            for language in ("en", "fr", "es")
+        }
+
+    @cached_property
+    def _candidates(self) -> dict[Language, dict[int, list[str]]]:
+        """Words a typo may be, by length: the language's question words first, then titles'
+        words. A slip changes the length by two at most, so a word is compared with few."""
+        english = _english_words()
+        found: dict[Language, dict[int, list[str]]] = {}
+        for language in ("en", "fr", "es"):
+            # in a fixed order: of equally close words the first wins, whatever the hash seed
+            words = sorted(english | question_words(language), key=lambda w: (len(w), w))
+            words += sorted(self.item_words - english, key=lambda w: (len(w), w))
+            by_length: dict[int, list[str]] = {}
+            for word in words:
+                by_length.setdefault(len(word), []).append(word)
+            found[language] = by_length
+        return found
+
+    def correct(
+        self, text: str, language: Language, original: str
+    ) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """The question with each unknown word replaced by the known word one typing slip away
+        (two for long words): "statsu" -> "status", "UNIECF" -> "unicef"."""
+        known = self._known[language]
+        corrections: list[tuple[str, str]] = []
+        out: list[str] = []
+        for word in text.split(" "):
+            fixed = self._correction(word, known, language, original)
+            if fixed is not None and fixed != word:
+                corrections.append((_as_written(word, original), fixed))
+                word = fixed
+            out.append(word)
+        return " ".join(out), tuple(corrections)
+
+    def _correction(
+        self, word: str, known: frozenset[str], language: Language, original: str
+    ) -> str | None:
+        if word in known or not word.isalpha() or len(word) < 3:
+            return None
+        written = _as_written(word, original)
+        acronym_like = written.isupper() and len(written) <= 8
+        if len(word) == 3 and not acronym_like:
+            return None
+        limit = 1 if len(word) <= 7 else 2
+        if acronym_like:
+            found = process.extractOne(
+                word, self._acronyms, scorer=OSA.distance, score_cutoff=limit
+            )
+            if found is not None:
+                return found[0]
+        by_length = self._candidates[language]
+        near = [
+            w for n in range(len(word) - limit, len(word) + limit + 1) for w in by_length.get(n, ())
+        ]
+        found = process.extractOne(word, near, scorer=OSA.distance, score_cutoff=limit)
+        if found is None or len(found[0]) <= 3:
+            return None  # "peru" is not a slip of "per"
+        return found[0]
+
+    def matches_items(self, words: list[str]) -> bool:
+        """Whether every word appears in some item's code, title or description."""
+        return all(w in self.item_words for w in words for w in _words(w)) and bool(words)
 
     @cached_property
     def _entity_pattern(self) -> re.Pattern[str]:
@@ -116,6 +364,13 @@ class Vocabulary:
     @cached_property
     def _group_pattern(self) -> re.Pattern[str]:
         return _names_pattern(self.group_names)
+
+    @cached_property
+    def names_pattern(self) -> re.Pattern[str]:
+        """Every entity's and working group's names of more than one word: kept whole when a
+        question is read from French or Spanish ("Banco Mundial" is not "global bank")."""
+        names = {n: n for n in (*self.entity_names, *self.group_names) if " " in n}
+        return _names_pattern(names)
 
     def group(self, text: str) -> str | None:
         return self.group_names.get(normalize(text).removeprefix("the "))
@@ -141,8 +396,43 @@ class Vocabulary:
 
     def suggest(self, name: str) -> tuple[str, ...]:
         known = {**self.entity_names, **self.group_names}
-        close = difflib.get_close_matches(normalize(name), list(known), n=6, cutoff=0.6)
-        return tuple(dict.fromkeys(known[c] for c in close))[:3]
+        close = process.extract(
+            normalize(name), list(known), scorer=fuzz.ratio, limit=6, score_cutoff=60
+        )
+        return tuple(dict.fromkeys(known[c] for c, _, _ in close))[:3]
+
+
+@functools.cache
+def _english_words() -> frozenset[str]:
+    """English question words: the cue patterns' own words, common words and fillers."""
+    import bot.dates
+
+    words = set(question_words("en")) | word_set(_ENGLISH) | FILLERS
+    for module in (globals(), vars(bot.dates)):
+        patterns: list[re.Pattern[str]] = []
+        for value in module.values():
+            if isinstance(value, re.Pattern):
+                patterns.append(value)
+            elif isinstance(value, list):
+                patterns += [
+                    p
+                    for pair in value
+                    if isinstance(pair, tuple)
+                    for p in pair
+                    if isinstance(p, re.Pattern)
+                ]
+        for pattern in patterns:
+            plain = re.sub(r"\\[a-zA-Z]|\(\?[:=!<P]+(?:<\w+>)?|\[[^]]*\]", " ", pattern.pattern)
+            words.update(w for w in re.findall(r"[a-z]{3,}", plain))
+    return frozenset(words)
+
+
+_CACHE: dict[tuple[str, int], Vocabulary] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", fold(text))
 
 
 def _names_pattern(names: dict[str, str]) -> re.Pattern[str]:
@@ -184,7 +474,7 @@ _CONTRACTIONS = [
         (r"\bwhat'?s\b", "what is"),
         (r"\bwhen'?s\b", "when is"),
         (r"\bhow's\b", "how is"),
-        (r"\bwho's\b", "who is"),
+        (r"\bwho'?s\b", "who is"),
         (r"\bwhere's\b", "where is"),
         (r"\bthat'?s\b", "that is"),
         (r"\bit's\b", "it is"),
@@ -200,8 +490,9 @@ _CONTRACTIONS = [
 
 @functools.lru_cache(maxsize=8192)
 def normalize(text: str) -> str:
-    """Lower case, plain quotes and spaces, no punctuation but what codes and names use."""
-    s = unicodedata.normalize("NFKC", text).lower()
+    """Lower case without accents, plain quotes and spaces, no punctuation but what codes and
+    names use."""
+    s = fold(unicodedata.normalize("NFKC", text))
     s = s.translate(
         {
             ord("’"): "'",
@@ -212,6 +503,10 @@ def normalize(text: str) -> str:
             ord("`"): " ",
             ord("–"): " - ",
             ord("—"): " - ",
+            ord("«"): " ",
+            ord("»"): " ",
+            ord("¿"): " ",
+            ord("¡"): " ",
         }
     )
     for pattern, replacement in _CONTRACTIONS:
@@ -221,6 +516,7 @@ def normalize(text: str) -> str:
     s = re.sub(r"[?!,;:*_]+", " ", s)
     s = re.sub(r"\.(?!\d)", " ", s)
     s = re.sub(r"\bmid-", "mid ", s)
+    s = re.sub(r"(?<=\w)-ish\b", "", s)  # "soon-ish"
     return re.sub(r"\s+", " ", s).strip()
 
 
@@ -372,26 +668,249 @@ def asks_about_self(question: str) -> bool:
     return bool(_MINE.search(normalize(question)))
 
 
-def understand(question: str, vocabulary: Vocabulary, today: date) -> Query:
-    """The query a question asks; never raises, an unreadable question gives intent "unknown"."""
+def understand(
+    question: str, vocabulary: Vocabulary, today: date, previous: Query | None = None
+) -> Query:
+    """The query a question asks; never raises, an unreadable question gives intent "unknown".
+
+    `previous` is the conversation's last question, which a follow-up refers to.
+    """
     original = question.strip()
-    text = normalize(original)
+    language = detect_language(original)
+    text = normalize(prepare(original, language))
+    text, corrections = vocabulary.correct(text, language, original)
+    text = to_english(text, language, vocabulary.names_pattern)
+    query = _understand(text, original, vocabulary, today)
+    query = replace(query, language=language, corrections=corrections)
+    if previous is not None:
+        query = _follow(previous, query, text, original, vocabulary, today)
+    return query
+
+
+_QUESTION_START = re.compile(
+    r"^(?:what|which|who|when|where|how|show|list|give|tell|is|are|any|anything|due|overdue)\b"
+)
+_FOLLOW_UP = re.compile(r"^(?:and|what about|how about|only|just|also|but|then)\b")
+_MORE = re.compile(r"^(?:more|next|next page|show more|and more|more please|the rest|rest)$")
+_PRONOUN = re.compile(r"^(?:it|this|that|this one|that one|them|le|la|lo)$")
+
+
+def _follow(
+    previous: Query, query: Query, text: str, original: str, vocabulary: Vocabulary, today: date
+) -> Query:
+    """A follow-up as the full question it stands for: what the new words say, over what the
+    previous question said."""
+    if _MORE.match(text) and previous.intent not in ("help", "unknown", "item"):
+        return replace(previous, page=previous.page + 1, follow_up="more", language=query.language)
+    marked = bool(_FOLLOW_UP.match(text))
+    if (
+        query.intent in ("item", "next_occurrence")
+        and previous.subject
+        and (not query.subject or _PRONOUN.match(query.subject))
+    ):
+        return replace(
+            query,
+            subject=previous.subject,
+            working_group=previous.working_group,
+            intent="item" if query.aspect != "next" else "next_occurrence",
+            loose=False,
+            follow_up="subject",
+        )
+    if previous.intent in ("help", "unknown", "item", "next_occurrence"):
+        return query
+    elliptical_item = marked and query.intent == "item" and query.loose
+    if query.intent in ("help", "item", "next_occurrence") and not elliptical_item:
+        return query
+    rest = re.sub(r"^(?:and|what about|how about|only|just|also|but|then)\s+(?:for\s+)?", "", text)
+    fresh = _understand(rest, original, vocabulary, today) if marked else query
+    changed: dict[str, object] = {}
+    if fresh.entity and fresh.entity != previous.entity:
+        changed.update(entity=fresh.entity, follow_up="entity")
+    if fresh.working_group and fresh.working_group != previous.working_group:
+        changed.update(working_group=fresh.working_group, follow_up="working_group")
+    if fresh.window is not None:
+        changed.update(window=fresh.window, follow_up="window")
+    if fresh.overdue:
+        changed.update(overdue=True, follow_up="overdue")
+    if fresh.statuses:
+        changed.update(statuses=fresh.statuses, follow_up="status")
+    if fresh.kinds != previous.kinds and fresh.kinds != frozenset({"activity", "milestone"}):
+        changed.update(kinds=fresh.kinds, follow_up="kinds")
+    # "IOM?", "next month?" follow up; a whole question ("what is overdue") starts afresh
+    elliptical = not _QUESTION_START.match(text) and not (query.window and _DUE.search(text))
+    if not changed or not (marked or elliptical):
+        return query
+    intent = previous.intent
+    if changed.get("overdue") and intent == "due":
+        intent = "overdue"
+    if "entity" in changed and intent in ("due", "overdue", "status", "working_group"):
+        intent = "entity" if intent != "overdue" else intent
+    return replace(
+        previous,
+        **changed,  # type: ignore[arg-type]
+        intent=intent,
+        page=0,
+        language=query.language,
+        corrections=query.corrections,
+    )
+
+
+_HOW_MANY = re.compile(r"\b(?:how many|number of|count of|count)\b")
+_PARTNER = re.compile(
+    r"\b(?:partners?|partnering|partnered|a partner|as (?:a )?partner|co-?operat\w*|"
+    r"collaborat\w*)\b"
+)
+_INVOLVED = re.compile(
+    r"\b(?:take part in|takes part in|taking part in|take part|involved in|involved|involve"
+    r"|participate in|participates in|participate|participating in|contribute to|contributes to"
+    r"|work on|works on|working on|doing|do|does|part of)\b"
+)
+_CO_ORGANIZE = re.compile(r"\bco-?organi[sz](?:e|es|ing|ed)\b")
+_LEFT = re.compile(r"\b(?:left|remain|remains|remaining|still to do|to do|outstanding)\b")
+
+_ASPECT_PATTERNS: list[tuple[Aspect, re.Pattern[str]]] = [
+    (aspect, re.compile(pattern))
+    for aspect, pattern in [
+        (
+            "next",
+            r"^when (?:is |will |take place |be |held )*(?:the )?next (?P<x>.+?)"
+            r"(?: take place| be held| happen)?$",
+        ),
+        (
+            "time",
+            r"^what time (?:does|do|is|will|did)?\s*(?:start |begin |take place |end )?"
+            r"(?:the )?(?P<x>.+?)"
+            r"(?: (?:start|starts|begin|begins|end|ends|take place|run|be))?"
+            r"(?: in (?P<city>[a-z .-]+?))?(?: time)?$",
+        ),
+        (
+            "partners",
+            r"^(?:(?:who|what|which) (?:is|are) )?(?:the )?partners? (?:of|on|for|in) (?P<x>.+)$",
+        ),
+        (
+            "partners",
+            r"^who (?:partners|is partnering|are partnering|partner) (?:on|in|with|for) (?P<x>.+)$",
+        ),
+        ("partners", r"^who partner (?P<x>.+)$"),
+        (
+            "where",
+            r"^where (?:is|was|were|will|does|did|are)?\s*(?:take place |held |be held )?"
+            r"(?:the )?(?P<x>.+?)"
+            r"(?: (?:be )?(?:held|take place|taking place|took place|happen|happening|happened"
+            r"|meet|met|hosted|located|going to be held))?(?: (?:in|during) (?P<y>\d{4}))?$",
+        ),
+        (
+            "followups",
+            r"^(?:what (?:are|were) )?(?:the )?(?:follow-?ups?|follow-?up items|next steps"
+            r"|outputs|results|outcomes|sub-?items|parts)(?: items)? (?:of|from|for|to|after)"
+            r" (?P<x>.+)$",
+        ),
+        ("followups", r"^what (?:came|comes|will come) (?:out )?of (?P<x>.+)$"),
+        ("followups", r"^(?:show|which) follow-?ups? (?P<x>.+)$"),
+        ("when", r"^when (?:is |are |was |were |will )?(?:due |take place |start |end )(?P<x>.+)$"),
+        (
+            "when",
+            r"^when (?P<x>.+?) (?:due|end|ends|start|starts|begin|begins|take place|took place)$",
+        ),
+        ("when", r"^(?:what is the )?deadline (?:of|for)? ?(?P<x>.+)$"),
+        ("when", r"^when (?P<x>.+)$"),
+        ("who", r"^who leads (?P<x>.+)$"),
+        ("who", r"^who (?:is )?(?:lead|leads|responsible|in charge)(?: for| of)? (?P<x>.+)$"),
+        (
+            "status",
+            r"^how (?:did|was|were) (?:the )?(?P<x>.+?) (?:go|going|turn out|went)$",
+        ),
+        (
+            "status",
+            r"^(?P<x>\d[\w.()-]*) (?:done|completed|finished|late|overdue|delayed"
+            r"|on track)$",
+        ),
+        (
+            "status",
+            r"^(?:is )?(?:done|completed|finished|late|overdue|delayed|on track)"
+            r" (?P<x>\d[\w.()-]*)$",
+        ),
+    ]
+]
+_EMPTY_ASPECT = re.compile(
+    r"^(?:and )?(?:(?P<who>who leads|who is leading|who runs)|(?P<when>when (?:is )?due"
+    r"|when (?:does|will) (?:it )?end|when|when is it|when is it due|when does it end)"
+    r"|(?P<where>where)|(?P<status>status|status of))(?: it| this| that)?$"
+)
+
+
+@functools.cache
+def _cities() -> re.Pattern[str]:
+    """Cities that name a time zone ("new york", "paris"): where a time can be given."""
+    from zoneinfo import available_timezones
+
+    names = {z.rsplit("/", 1)[-1].replace("_", " ").lower() for z in available_timezones()}
+    names = {n for n in names if len(n) > 3 and n.isascii()}
+    return re.compile(r"\b(?:in |at )?(" + "|".join(sorted(names, key=len, reverse=True)) + r")\b")
+
+
+def _take_city(text: str) -> tuple[str | None, str]:
+    match = _cities().search(text)
+    if match is None:
+        return None, text
+    rest = f"{text[: match.start()]} {text[match.end() :]}"
+    rest = re.sub(r"\b(?:in|at|time)\s*$", "", re.sub(r"\s+", " ", rest).strip()).strip()
+    return match.group(1), rest
+
+
+def _understand(text: str, original: str, vocabulary: Vocabulary, today: date) -> Query:
     greeting = bool(_GREETING.match(text))
     text = _TRAILING_POLITE.sub("", _POLITE.sub("", _GREETING.sub("", text))).strip()
     if not text or _HELP.match(text):
         return Query("help", greeting=greeting)
+    if round_question := read_round_question(text, vocabulary):
+        return Query(round_question[0], **round_question[1])  # type: ignore[arg-type]
+    empty = _EMPTY_ASPECT.match(text)
+    if empty:
+        aspect = next(a for a in ("who", "when", "where", "status") if empty.group(a))
+        return Query("item", subject="", aspect=aspect)  # type: ignore[arg-type]
 
-    for aspect, pattern in _ITEM_PATTERNS:
+    count, text = _take(_HOW_MANY, text)
+    if count:
+        listing = _list_query(text, original, vocabulary, today)
+        if listing is not None and listing.intent not in ("item", "unknown"):
+            return replace(listing, count=True)
+        return Query("unknown", count=True, ignored=tuple(text.split()))
+
+    lists_partners = _PARTNER.search(text) and vocabulary.take_entities(text, original)[0]
+    if lists_partners:  # "where does ESCAP partner", "which items is the World Bank a partner in"
+        listing = _list_query(_PARTNER.sub(" ", text), original, vocabulary, today)
+        if listing is not None and listing.entity:
+            return replace(listing, partners_only=True, leading=False)
+
+    for aspect, pattern in [*_ASPECT_PATTERNS[:1], *_ITEM_PATTERNS, *_ASPECT_PATTERNS[1:]]:
         match = pattern.match(text)
         if match is None:
             continue
         subject, group = _split_group(match.group("x"), vocabulary)
+        if subject in FILLERS:
+            continue  # "WHO leads what?"
+        city = None
+        if aspect == "time":
+            city, subject = _take_city(subject)
         listing = _list_query(subject, original, vocabulary, today)
-        if listing is not None and listing.intent != "item" and group is None:
+        listed = listing is not None and listing.intent not in ("item", "unknown")
+        if listed and group is None and aspect not in ("where", "time", "partners", "followups"):
             return listing  # "status of WS1", "how is ILO doing", "when is anything due"
         if subject:
             intent: Intent = "next_occurrence" if aspect == "next" else "item"
-            return Query(intent, subject=subject, working_group=group, aspect=aspect)
+            groups = match.groupdict()
+            city = city or groups.get("city")
+            year = groups.get("y")
+            if year and aspect == "where":
+                subject = f"{subject} {year}"
+            return Query(
+                intent,
+                subject=subject,
+                working_group=group,
+                aspect=aspect,
+                city=city.strip().title() if city else None,
+            )
 
     listing = _list_query(text, original, vocabulary, today)
     return listing or Query("unknown", subject=text)
@@ -445,7 +964,13 @@ def _list_query(text: str, original: str, vocabulary: Vocabulary, today: date) -
     mine, rest = _take(_MINE, rest)
     groups, rest = vocabulary.take_groups(rest)
     entities, rest = vocabulary.take_entities(rest, original)
+    co_organizes, rest = _take(_CO_ORGANIZE, rest)
     leading, rest = _take(_LEADING, rest)
+    leading = leading or co_organizes
+    left, rest = _take(_LEFT, rest)
+    open_only = open_only or left
+    if entities:
+        _, rest = _take(_INVOLVED, rest)
     due, rest = _take(_DUE, rest)
     activities, rest = _take(_ACTIVITIES, rest)
     milestones, rest = _take(_MILESTONES, rest)
@@ -457,6 +982,15 @@ def _list_query(text: str, original: str, vocabulary: Vocabulary, today: date) -
     filters = bool(overdue or statuses or mine or groups or entities or open_only)
     if not (window or filters or topic or leading or due):
         return Query("item", subject=" ".join(leftovers), loose=True) if leftovers else None
+    ignored: tuple[str, ...] = ()
+    names = [w for w in leftovers if _looks_like_a_name(w, original)]
+    if leftovers and not vocabulary.matches_items(leftovers):
+        # words that are in no item's text filter nothing: they are said to be ignored, and
+        # never turn a question understood otherwise into a false "no items"
+        ignored = tuple(w for w in leftovers if w not in names)
+        leftovers = [w for w in leftovers if w in names]
+        if not (window or overdue or statuses or groups or entities) and not names:
+            return Query("unknown", ignored=ignored, subject=text)
     if window and not (filters or due or topic) and leftovers:
         # "2030 agenda webinar": a year in a title, not a question about what is due
         return Query("item", subject=_clean_subject(text), loose=True)
@@ -468,6 +1002,8 @@ def _list_query(text: str, original: str, vocabulary: Vocabulary, today: date) -
     # Other words narrow the answer to items that mention them ("due this year for censuses");
     # a word written like a name may be a name mistyped, which an empty answer will point out.
     names = [_as_written(w, original) for w in leftovers if _looks_like_a_name(w, original)]
+    if names:
+        leftovers = [w for w in leftovers if not _looks_like_a_name(w, original)]
     if leftovers and not topic:
         topic = " ".join(leftovers)
 
@@ -502,6 +1038,7 @@ def _list_query(text: str, original: str, vocabulary: Vocabulary, today: date) -
         unknown_name=" ".join(names) or None,
         suggestions=vocabulary.suggest(" ".join(names)) if names else (),
         other_entities=tuple(entities[1:]),
+        ignored=ignored,
     )
 
 

@@ -72,6 +72,14 @@ class ContextExecutor(ThreadPoolExecutor):
             wait_for_futures(pending, timeout=remaining)
 
 
+def _timestamp_is_a_number(req: BoltRequest) -> bool:
+    """Bolt's signature check does `int()` on X-Slack-Request-Timestamp and fails with a
+    500 on anything else (or on a number too large for a float); a malformed timestamp is
+    refused like a forged signature. Socket Mode requests carry none."""
+    values = req.headers.get("x-slack-request-timestamp") or []
+    return all(value.isascii() and value.isdigit() and len(value) <= 12 for value in values)
+
+
 class TrackerBolt(App):
     """A Bolt app that dispatches inside its Flask app's context (Socket Mode has none)."""
 
@@ -81,6 +89,8 @@ class TrackerBolt(App):
         super().__init__(listener_executor=executor, **kwargs)
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
+        if not _timestamp_is_a_number(req):
+            return BoltResponse(status=401, body={"error": "invalid request"})
         if has_app_context():
             return super().dispatch(req)
         with self.flask_app.app_context():

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from slack_bolt import App
 
+from bot.slack import rounds
 from bot.slack.listeners import actions, commands, events, views
 
 
 def register_all(app: App) -> None:
-    for module in (commands, events, actions, views):
+    for module in (commands, events, actions, views, rounds):
         module.register(app)

@@ -14,7 +14,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.answer import answer
-from bot.slack.blocks import answer_blocks
+from bot.slack.blocks import answer_blocks, escape
 from bot.slack.people import identify, known_person
 from bot.understand import asks_about_self
 from tracker.clock import today
@@ -38,7 +38,7 @@ def answer_in_acknowledgement(ack: Ack, command: dict[str, Any], context: BoltCo
     reply = answer(
         db.session, question, today(), base_url=current_app.config["BASE_URL"], person=person
     )
-    ack(text=reply.text, blocks=answer_blocks(reply), response_type="ephemeral")
+    ack(text=escape(reply.text), blocks=answer_blocks(reply), response_type="ephemeral")
 
 
 def answer_after_lookup(
@@ -55,7 +55,7 @@ def answer_after_lookup(
         person=person,
     )
     respond(
-        text=reply.text,
+        text=escape(reply.text),
         blocks=answer_blocks(reply),
         response_type="ephemeral",
         replace_original=True,

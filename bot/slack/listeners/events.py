@@ -10,7 +10,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.answer import answer
-from bot.slack.blocks import answer_blocks
+from bot.slack.blocks import answer_blocks, escape
 from bot.slack.home import publish_home
 from bot.slack.people import identify
 from bot.understand import asks_about_self
@@ -51,16 +51,30 @@ def plain_text(slack_text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
 
 
+def conversation_key(event: dict[str, Any]) -> str:
+    """A thread of a channel is one conversation; a direct message channel is one, threads and
+    all (the bot answers a direct message in a thread of its own)."""
+    if event.get("channel_type") == "im":
+        return f"slack:{event['channel']}"
+    return f"slack:{event['channel']}:{event.get('thread_ts') or event['ts']}"
+
+
 def reply_in_thread(client: WebClient, event: dict[str, Any]) -> None:
     question = plain_text(event.get("text") or "")
     person = identify(client, event["user"]) if asks_about_self(question) else None
     reply = answer(
-        db.session, question, today(), base_url=current_app.config["BASE_URL"], person=person
+        db.session,
+        question,
+        today(),
+        base_url=current_app.config["BASE_URL"],
+        person=person,
+        conversation=conversation_key(event),
     )
+    db.session.commit()
     client.chat_postMessage(
         channel=event["channel"],
         thread_ts=event.get("thread_ts") or event["ts"],
-        text=reply.text,
+        text=escape(reply.text),
         blocks=answer_blocks(reply),
         unfurl_links=False,
         unfurl_media=False,

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot.slack.blocks import DELAY_CALLBACK, NOTE_BLOCK
 from bot.slack.people import known_person
 from bot.slack.updates import load_row, read_delay_metadata, record, refusal, show
-from tracker.domain.status import EditConflict
+from tracker.domain.status import EditConflict, InvalidUpdate
 from tracker.extensions import db
 
 
@@ -43,7 +43,7 @@ def record_delay(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         return
     try:
         record(person, row, choice, note=note)
-    except EditConflict as exc:
+    except (EditConflict, InvalidUpdate) as exc:
         db.session.rollback()
         ack(response_action="errors", errors={NOTE_BLOCK: f"Nothing was changed: {exc}."})
         return

@@ -1,0 +1,230 @@
+"""The understanding pipeline: languages, typo correction, words it does not know, French and
+Spanish answers, the facts beyond lists, conversations and the machine-readable answer, on the
+seed workplans with today pinned to Friday 10 January 2020."""
+
+import json
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from bot.answer import JSON_LIMIT, answer
+from bot.language import detect_language, format_date_in
+from bot.models import BotConversation
+from bot.understand import Vocabulary, understand
+from tests.conftest import TEST_TODAY
+from tracker.models import Precision, utcnow
+
+BASE = "http://tracker.test"
+
+
+def ask(session, question, today=TEST_TODAY, **kwargs):
+    return answer(session, question, today, base_url=BASE, **kwargs)
+
+
+def keys(reply):
+    """The keys of the items an answer shows (of every item, asked with `all_items`)."""
+    return {item["key"] for item in reply.as_json()["items"]}
+
+
+@pytest.fixture(scope="module")
+def vocabulary(app):
+    """The seed workplans' vocabulary, built once."""
+    from tracker.extensions import db
+
+    with app.app_context():
+        return Vocabulary.load(db.session)
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("what's due this month", "en"),
+        ("WHO leads what?", "en"),
+        ("Quelles activités l'OIT dirige-t-elle ?", "fr"),
+        ("qu'est-ce qui est en retard", "fr"),
+        ("et pour l'OIM ?", "fr"),
+        ("¿Qué actividades están atrasadas?", "es"),
+        ("que vence en diciembre", "es"),
+        ("y para la OIM", "es"),
+        ("3.2", "en"),
+    ],
+)
+def test_the_language_is_told_apart(question, language):
+    assert detect_language(question) == language
+
+
+@pytest.mark.parametrize(
+    ("question", "typed", "read", "expected"),
+    [
+        ("statsu of 3.2", "statsu", "status", {"intent": "item", "subject": "3.2"}),
+        ("what is overdu", "overdu", "overdue", {"intent": "overdue"}),
+        ("what does UNIECF lead", "UNIECF", "unicef", {"entity": "UNICEF", "leading": True}),
+        ("what happens nxet week", "nxet", "next", {"intent": "due"}),
+        ("when is the handbok due", "handbok", "handbook", {"subject": "handbook"}),
+        ("que lidera UNCIEF", "UNCIEF", "unicef", {"entity": "UNICEF"}),
+        ("quelles activités sont en retrad", "retrad", "retard", {"overdue": True}),
+    ],
+)
+def test_typos_are_corrected_against_the_vocabulary_and_said(
+    vocabulary, question, typed, read, expected
+):
+    query = understand(question, vocabulary, TEST_TODAY)
+    assert (typed, read) in query.corrections
+    for field, value in expected.items():
+        assert getattr(query, field) == value, query
+
+
+def test_a_code_or_an_unknown_name_is_not_corrected(vocabulary):
+    assert understand("status of 3.2", vocabulary, TEST_TODAY).corrections == ()
+    query = understand("what's due in WS9", vocabulary, TEST_TODAY)
+    assert query.corrections == () and query.unknown_name == "WS9"
+
+
+def test_the_answer_says_what_it_corrected(session):
+    reply = ask(session, "what does UNIECF lead")
+    assert reply.text.splitlines()[0] == "5 open items that UNICEF leads:"
+    assert "Showing results for UNICEF." in reply.text
+
+
+def test_unknown_words_are_no_text_filter_and_no_false_no_items(session):
+    reply = ask(session, "which items does UNICEF take part in")
+    assert reply.total == 6 and "mentioning" not in reply.text
+    left = ask(session, "anything coming up for IOM soon-ish")
+    assert left.total > 0 and left.query.entity == "IOM"
+    ignored = ask(session, "what does ILO lead in the zorblax cluster")
+    assert ignored.query.ignored == ("zorblax", "cluster")
+    assert ignored.text.splitlines()[0] == "6 open items that ILO leads:"
+    assert "I did not use: zorblax cluster." in ignored.text
+
+
+def test_what_is_not_understood_is_said_with_the_closest_questions(session):
+    reply = ask(session, "how do I cook risotto")
+    assert reply.intent == "unknown" and not reply.answered
+    assert reply.text.startswith("Sorry, I didn't understand “how do I cook risotto”.")
+    assert "Closest questions I can answer:" in reply.text
+    assert "No " not in reply.text.splitlines()[0]
+    french = ask(session, "raconte-moi une blague")
+    assert french.text.startswith("Désolé, je n'ai pas compris")
+
+
+def test_french_and_spanish_questions_are_answered_in_their_language(session):
+    french = ask(session, "Quelles activités l'OIT dirige-t-elle ?")
+    assert french.text.splitlines()[0] == "6 activités dirigées par ILO :"
+    assert "échéance novembre 2019 · en retard" in french.text
+    spanish = ask(session, "¿Qué actividades están atrasadas?")
+    assert spanish.text.splitlines()[0] == "2 actividades atrasadas:"
+    assert spanish.as_json()["understood"]["language"] == "es"
+    due = ask(session, "¿qué vence este mes?")
+    assert due.text.splitlines()[0] == "6 elementos con vencimiento en enero de 2020:"
+    assert "20-21 de enero de 2020, Cairo, Egypt" in due.text
+    who = ask(session, "¿Quién dirige el manual?")
+    assert "no nombra ninguna entidad responsable" in who.text.splitlines()[0]
+
+
+def test_dates_are_written_as_each_language_writes_them():
+    day = date(2020, 3, 1)
+    assert format_date_in(day, Precision.DAY, "en") == "1 March 2020"
+    assert format_date_in(day, Precision.DAY, "fr") == "1er mars 2020"
+    assert format_date_in(day, Precision.DAY, "es") == "1 de marzo de 2020"
+    assert format_date_in(day, Precision.MONTH, "es") == "marzo de 2020"
+
+
+def test_french_and_spanish_names_are_registry_aliases(session):
+    for question, entity in [
+        ("que dirige l'OIT", "ILO"),
+        ("que dirige le HCR", "UNHCR"),
+        ("¿qué dirige ACNUR?", "UNHCR"),
+        ("où la CESAP est-elle partenaire", "ESCAP"),
+        ("¿en qué actividades es socio el Banco Mundial?", "World Bank"),
+        ("dans quelles activités la Banque mondiale est-elle partenaire", "World Bank"),
+    ]:
+        assert ask(session, question).query.entity == entity, question
+
+
+def test_partners_counts_and_follow_up_items(session):
+    assert keys(ask(session, "where does ESCAP partner", all_items=True)) == {"WS1:3.10"}
+    partners = ask(session, "who are the partners of 3.10")
+    assert partners.text.splitlines()[0].startswith("Partners of Develop tools")
+    assert partners.text.splitlines()[0].endswith(": ECLAC, ESCAP.")
+    count = ask(session, "how many activities does UN DESA lead")
+    assert count.text.splitlines()[0] == "23 open activities that UN DESA leads."
+    follow = ask(session, "what are the follow-up items of the handbook")
+    assert keys(follow) == {"GMG-DR:NS-1", "GMG-DR:NS-2", "GMG-DR:NS-3"}
+
+
+def test_times_in_another_city_and_past_meetings(session):
+    webinar = ask(session, "what time does the webinar start in New York", today=date(2021, 9, 1))
+    assert webinar.text.splitlines()[0] == (
+        "Global webinar, first session (M4SD W1-S1) runs 09:00-11:30 Europe/Paris on "
+        "29 September 2021, that is 03:00 in New York."
+    )
+    held = ask(session, "where was the expert group meeting held in 2019", today=date(2020, 3, 1))
+    assert "United Nations, New York" in held.text.splitlines()[0]
+    # a past meeting awaits its report; it is not overdue as a deliverable is
+    past = ask(session, "when is the workshop on migration statistics", today=date(2020, 3, 1))
+    assert past.text.splitlines()[0] == (
+        "Workshop on migration statistics (EGMS 37-M2) took place 22 January 2020 in Cairo, "
+        "Egypt; past, awaiting its report."
+    )
+    assert "overdue" not in past.text
+
+
+def test_a_follow_up_refers_to_the_question_before(session):
+    def chat(question, today=TEST_TODAY):
+        reply = ask(session, question, today=today, conversation="test:one")
+        session.flush()
+        return reply
+
+    chat("what does ILO lead")
+    assert chat("and for IOM?").text.startswith("14 open items that IOM leads:")
+    first = chat("more")
+    assert first.offset == 5 and first.query.follow_up == "more"
+    assert chat("only the overdue ones").query.overdue
+    chat("what's due this month", today=date(2020, 3, 5))
+    nxt = chat("what about next month?", today=date(2020, 3, 5))
+    assert (nxt.query.window.start, nxt.query.window.end) == (date(2020, 4, 1), date(2020, 4, 30))
+    chat("status of 3.9")
+    assert chat("who leads it?").text.splitlines()[0].endswith("is led by IOM.")
+    # another conversation knows nothing of this one
+    other = ask(session, "and for IOM?", conversation="test:two")
+    assert other.query.follow_up is None
+
+
+def test_a_conversation_expires(session):
+    ask(session, "what does ILO lead", conversation="test:old")
+    session.execute(
+        sa.update(BotConversation)
+        .where(BotConversation.key == "test:old")
+        .values(expires_at=utcnow() - timedelta(seconds=1))
+    )
+    assert ask(session, "and for IOM?", conversation="test:old").query.follow_up is None
+
+
+def test_the_json_answer_has_every_item_and_what_was_understood(session):
+    data = ask(
+        session, "Whats overdu for IOM in 2020 in the zorblax cluster", all_items=True
+    ).as_json()
+    assert data["shown"] == len(data["text"].splitlines()) - 1 - (data["total"] > 5) - 2
+    assert data["total"] == len(data["items"]) <= JSON_LIMIT
+    understood = data["understood"]
+    assert understood["entity"] == "IOM"
+    assert understood["overdue"] is True
+    assert understood["window"] == {"from": "2020-01-01", "to": "2020-12-31", "label": "in 2020"}
+    assert understood["corrections"] == [{"from": "overdu", "to": "overdue"}]
+    assert understood["ignored"] == ["zorblax", "cluster"]
+    assert understood["language"] == "en" and understood["answered"] is True
+    everything = ask(session, "what's in WS1", all_items=True).as_json()
+    assert everything["total"] == len(everything["items"]) == 29 > everything["shown"] == 5
+    assert all(":" in item["key"] for item in everything["items"])
+
+
+def test_tracker_ask_json_with_a_conversation(runner):
+    first = runner.invoke(args=["ask", "que dirige l'OIT", "--json", "--conversation", "t"])
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.output)["understood"]["entity"] == "ILO"
+    second = runner.invoke(args=["ask", "et pour l'OIM ?", "--json", "--conversation", "t"])
+    data = json.loads(second.output)
+    assert data["understood"]["entity"] == "IOM"
+    assert data["understood"]["follow_up"] == "entity"
+    assert data["text"].startswith("14 éléments dirigés par IOM :")
