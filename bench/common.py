@@ -1,12 +1,13 @@
 """What every benchmark needs: a large programme in a database, percentiles, query counts.
 
 `prepared_database` fills a database once per size and backend (seeds plus `tracker.demo`)
-and keeps it between runs under bench/out/ (SQLite) or as `tracker_bench_<size>` (PostgreSQL),
-so that a second run measures at once.
+and keeps it between runs under bench/out/ (SQLite) or as `tracker_bench_<size>` (PostgreSQL;
+`BENCH_POSTGRES_PREFIX` changes the prefix), so that a second run measures at once.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,6 +32,9 @@ OUT = ROOT / "bench" / "out"
 TODAY = date(2024, 3, 1)
 BASE_URL = "http://tracker.bench"
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+#: The PostgreSQL programmes are databases named `<prefix>_<size>`: another prefix keeps
+#: the programmes of two checkouts (two schemas) on one server apart.
+POSTGRES_PREFIX = os.environ.get("BENCH_POSTGRES_PREFIX", "tracker_bench")
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ def prepared_database(backend: str, size: Size, fresh: bool = False) -> str:
             _fill(url, size)
         return _upgraded(url)
     server = sa.make_url(normalize_database_url(POSTGRES_SERVER))
-    name = f"tracker_bench_{size.label}"
+    name = f"{POSTGRES_PREFIX}_{size.label}"
     admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})

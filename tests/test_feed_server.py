@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask.sessions import SecureCookieSessionInterface
 
 from tests.conftest import TEST_TODAY, seed
-from tracker.auth import SESSION_KEY
+from tracker.auth import session_claims
 from tracker.domain.status import Actor, update_progress
 from tracker.extensions import db
 from tracker.feeds.models import FeedToken
@@ -125,14 +125,12 @@ def test_served_feeds_see_other_processes_changes_at_once(served, empty_app):
 
 def test_served_requests_do_not_share_who_is_signed_in(served, empty_app):
     with empty_app.app_context():
-        person_id = db.session.scalars(
-            sa.select(Person.id).where(Person.email == "coordinator@example.org")
-        ).one()
-    cookie = (
-        SecureCookieSessionInterface()
-        .get_signing_serializer(empty_app)
-        .dumps({SESSION_KEY: person_id})
-    )
+        claims = session_claims(
+            db.session.scalars(
+                sa.select(Person).where(Person.email == "coordinator@example.org")
+            ).one()
+        )
+    cookie = SecureCookieSessionInterface().get_signing_serializer(empty_app).dumps(claims)
     signed_in = _get(f"{served}/calendar/", Cookie=f"session={cookie}")
     assert signed_in[0] == 200 and b"Calendar feeds" in signed_in[2]
     assert _get(f"{served}/calendar/", Accept="application/json")[0] == 401

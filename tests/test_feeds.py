@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
+import threading
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -20,7 +22,7 @@ from tracker.domain.items import ItemFilter, apply_timeline, find_items
 from tracker.domain.status import Actor, update_progress
 from tracker.extensions import db
 from tracker.feeds.models import FeedToken
-from tracker.feeds.polls import _kept_for, poll_state
+from tracker.feeds.polls import _kept_for, close_kept_connection, poll_state
 from tracker.feeds.routes import NO_OPTIONS
 from tracker.feeds.services import (
     USE_RECORDED_EVERY,
@@ -105,9 +107,9 @@ def test_list_filters_carry_into_the_feed(client, session):
     ("query", "message"),
     [
         ("status=finished", "unknown status 'finished'"),
-        ("due_from=June", "not an ISO date"),
-        ("due_from=2021-01-01&due_to=2020-01-01", "due_from is after due_to"),
-        ("overdue=perhaps", "overdue='perhaps': use 1 or 0"),
+        ("due_from=June", "due_from: 'June' is not a date"),
+        ("due_from=2021-01-01&due_to=2020-01-01", "due_to: ends before the start"),
+        ("overdue=perhaps", "overdue: 'perhaps': use 1 or 0"),
         ("upcoming=-3", "a number of days"),
         ("kind=meeting", "use activity or milestone"),
         ("working_group=EGMS", "this is already the WS1 feed"),
@@ -120,11 +122,16 @@ def test_bad_filters_are_named(client, session, query, message):
     assert response.status_code == 400 and message in response.text
 
 
-def test_unknown_parameters_are_left_alone(client, session):
-    """People add one to make Google fetch a feed anew."""
+def test_unknown_parameters_are_named_and_the_lists_names_apply(client, session):
+    """A feed once ignored `q=census` and served every event as if it applied."""
     token = token_for(session, COORDINATOR)
-    plain = client.get(f"/calendar/{token}/working-groups/WS1.ics")
-    assert client.get(f"/calendar/{token}/working-groups/WS1.ics?v=2").data == plain.data
+    refused = client.get(f"/calendar/{token}/working-groups/WS1.ics?v=2")
+    assert refused.status_code == 400 and "v: unknown parameter" in refused.text
+    listed = client.get(f"/calendar/{token}/working-groups/WS1.ics?q=census")
+    older = client.get(f"/calendar/{token}/working-groups/WS1.ics?text=census")
+    every = client.get(f"/calendar/{token}/working-groups/WS1.ics")
+    assert listed.status_code == 200 and listed.data == older.data
+    assert 0 < listed.data.count(b"BEGIN:VEVENT") < every.data.count(b"BEGIN:VEVENT")
 
 
 @pytest.mark.parametrize("accept", ["text/html", "application/json", "*/*", "text/plain;q=1"])
@@ -216,7 +223,7 @@ def test_page_carries_the_list_filters_into_an_address(client, auth, session):
         client, "/calendar/tokens", {"name": "Laptop", "query": query}, follow_redirects=True
     ).text
     [url] = re.findall(r'value="(http://tracker.test/calendar/[^/"]+/all\.ics\?[^"]+)"', page)
-    assert url.endswith("/all.ics?status=planned&amp;working_group=WS1")
+    assert url.endswith("/all.ics?working_group=WS1&amp;status=planned")
     feed = client.get(url.replace("&amp;", "&").removeprefix("http://tracker.test"))
     assert feed.status_code == 200 and "planned · WS1" in feed.text
 
@@ -405,7 +412,7 @@ def test_a_poll_is_one_statement_and_no_session_then_none(empty_app):
     with empty_app.app_context():
         sa.event.listen(db.engine, "before_cursor_execute", statement)
         sa.event.listen(sa.orm.Session, "after_begin", session_opened)
-        kept = _kept_for(db.engine).connection.connection.driver_connection
+        kept = _kept_for(db.engine).driver
         traced = isinstance(kept, sqlite3.Connection)
         if traced:
             kept.set_trace_callback(on_the_cursor.append)
@@ -455,15 +462,53 @@ def test_a_poll_reads_what_the_session_reads_and_reconnects(empty_app):
         assert poll_state("no such token") is None
         lost = _kept_for(db.engine)
         if db.engine.dialect.name == "postgresql":
-            pid = lost.connection.connection.driver_connection.info.backend_pid
+            pid = lost.driver.info.backend_pid
             # waits (up to 5 s) for the backend to end: the kept connection's socket is closed
             db.session.execute(sa.select(sa.func.pg_terminate_backend(pid, 5000)))
             db.session.rollback()
         else:
-            lost.connection.connection.driver_connection.close()
+            lost.driver.close()
         assert poll_state(token) is None
         assert poll_state(token) == state
         assert _kept_for(db.engine) is not lost
+
+
+def _is_closed(driver_connection: Any, dbapi: Any) -> bool:
+    try:
+        driver_connection.cursor().execute("SELECT 1")
+    except dbapi.Error:
+        return True
+    return False
+
+
+def test_a_kept_connection_is_closed_with_its_thread(empty_app):
+    """A server's request thread that polled leaves no open connection when it ends."""
+    seed(empty_app)
+    drivers: list[Any] = []
+
+    def request_thread() -> None:
+        with empty_app.app_context():
+            assert poll_state(None) is not None
+            drivers.append(_kept_for(db.engine).driver)
+
+    thread = threading.Thread(target=request_thread)
+    thread.start()
+    thread.join()
+    with empty_app.app_context():
+        assert _is_closed(drivers[0], db.engine.dialect.loaded_dbapi)
+
+
+def test_a_kept_connection_outlives_a_dispose_and_then_closes(empty_app):
+    """Out of the pool: a dispose neither closes it nor leaves its close to an abandoned pool
+    (which left the driver's connection to the garbage collector, open)."""
+    seed(empty_app)
+    with empty_app.app_context():
+        state = poll_state(None)
+        driver = _kept_for(db.engine).driver
+        db.engine.dispose()
+        assert poll_state(None) == state
+        close_kept_connection()
+        assert _is_closed(driver, db.engine.dialect.loaded_dbapi)
 
 
 def test_query_count_holds_past_the_loaders_batch_size(session, count_queries):
@@ -558,13 +603,14 @@ def test_options_read_back_from_their_own_query():
         "spans": ["on"],
     }
     options = FeedOptions.from_query(args)
-    assert options.statuses == {Status.PLANNED, Status.DELAYED, Status.IN_PROGRESS}
-    assert options.text == "census data" and options.leading and options.spans
+    assert options.filter.statuses == {Status.PLANNED, Status.DELAYED, Status.IN_PROGRESS}
+    assert options.filter.text == "census data" and options.filter.leading_only and options.spans
     again = {}
     for name, value in options.query():
         again.setdefault(name, []).append(value)
     assert FeedOptions.from_query(again) == options
-    assert options.depends_on_today and not FeedOptions(statuses=options.statuses).depends_on_today
+    assert options.depends_on_today
+    assert not FeedOptions(ItemFilter(statuses=options.filter.statuses)).depends_on_today
     assert FeedOptions.from_query({}) == NO_OPTIONS  # what an address without a query means
 
 

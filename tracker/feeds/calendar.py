@@ -37,12 +37,14 @@ from icalendar import (
     vText,
     vUri,
 )
+from icalendar.parser import Contentline
 from icalendar.parser_tools import DEFAULT_ENCODING
 
 from tracker.domain.items import Item, occurrence, occurrence_starts
 from tracker.feeds.timezones import vtimezone
 from tracker.links import item_url
 from tracker.models import MilestoneKind, Precision, Status
+from tracker.monitoring.models import ReportingRound
 
 PRODID = "-//Workplan Tracker//workplan-tracker//EN"
 #: How often clients should fetch a feed again (REFRESH-INTERVAL and X-PUBLISHED-TTL).
@@ -258,6 +260,79 @@ def item_event(
     return event
 
 
+#: RFC 5545 3.1 as icalendar folds: at most 74 octets of the line before each fold.
+_FOLD_AT = 74
+
+
+def fold(line: str) -> str:
+    """`line` folded exactly as icalendar's `Contentline.to_ical` folds it, without its loop
+    over every character: an ASCII line is cut every 74 characters, a cut never separating a
+    backslash or caret from the character it escapes (icalendar's rule); other lines are left
+    to icalendar. Folding was a third of a feed's build."""
+    if len(line) <= _FOLD_AT or not line.isascii():
+        if len(line.encode(DEFAULT_ENCODING)) <= _FOLD_AT:
+            return line
+        return Contentline(line).to_ical().decode(DEFAULT_ENCODING)
+    pieces = []
+    start = 0
+    while len(line) - start > _FOLD_AT:
+        end = start + _FOLD_AT
+        if line[end - 1] in "\\^":
+            end -= 1  # the escape character begins the next piece
+        pieces.append(line[start:end])
+        start = end
+    pieces.append(line[start:])
+    return "\r\n ".join(pieces)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode(DEFAULT_ENCODING) if isinstance(value, bytes) else value
+
+
+def _content_line(name: str, value: Any) -> str:
+    """`Contentline.from_parts(name, value.params, value)`, as a plain string."""
+    params = getattr(value, "params", None)
+    written = _text(value.to_ical())
+    if params and (parameters := _text(params.to_ical(sorted=True))):
+        return f"{name};{parameters}:{written}"
+    return f"{name}:{written}"
+
+
+def event_ical(event: Event) -> bytes:
+    """What `event.to_ical()` writes, byte for byte (the golden files hold them together):
+    icalendar's own content lines, in its order, folded by `fold`. A VEVENT of `item_event`
+    has no subcomponents."""
+    lines = ["BEGIN:VEVENT"]
+    for name in event.sorted_keys():
+        values = event[name]
+        for value in values if isinstance(values, list) else (values,):
+            lines.append(fold(_content_line(name, value)))
+    lines.append("END:VEVENT\r\n")
+    return "\r\n".join(lines).encode(DEFAULT_ENCODING)
+
+
+def round_event(round_: ReportingRound, base_url: str) -> Event:
+    """A reporting round's due date, as an all-day reminder in its coordinators' feeds."""
+    event = Event()
+    changed = vDDDTypes(round_.updated_at.astimezone(UTC))
+    event["UID"] = text(f"round-{round_.id}@workplan-tracker")
+    event["DTSTAMP"] = changed
+    event["LAST-MODIFIED"] = changed
+    event["DTSTART"] = vDDDTypes(round_.due_date)
+    event["DTEND"] = vDDDTypes(round_.due_date + timedelta(days=1))
+    group = round_.working_group.short_name
+    event["SUMMARY"] = text(f"{group} progress reports due: {round_.label}")
+    event["DESCRIPTION"] = text(
+        f"Reporting round {round_.label} of {round_.working_group.name}, covering "
+        f"{round_.period_start.isoformat()} to {round_.period_end.isoformat()}."
+    )
+    event["STATUS"] = vText("CONFIRMED" if round_.is_open else "CANCELLED")
+    event["TRANSP"] = vText("TRANSPARENT")
+    event["CATEGORIES"] = vCategory(("Reporting round", group))
+    event["URL"] = vUri(f"{base_url.rstrip('/')}/rounds/{round_.id}")
+    return event
+
+
 def _note_zones(event: Event, years: dict[str, list[int]]) -> None:
     """Adds the years of the event's zoned times to `years`, by TZID."""
     for name in ("dtstart", "dtend"):
@@ -274,6 +349,7 @@ def build_calendar(
     base_url: str,
     spans: bool = False,
     description: str | None = None,
+    extra_events: Iterable[Event] = (),
 ) -> bytes:
     """A whole VCALENDAR: the items' events, the time zones they use, and the feed's name and
     refresh interval (RFC 7986, plus the X-WR and X-PUBLISHED-TTL names older clients read)."""
@@ -299,7 +375,8 @@ def build_calendar(
         event = item_event(item, base_url, spans=spans, shared=shared)
         if event is not None:
             _note_zones(event, years)
-            written.append(event.to_ical())
+            written.append(event_ical(event))
+    written += [event_ical(event) for event in extra_events]
     for tzid, found in sorted(years.items()):
         calendar.add_component(vtimezone(tzid, min(found), max(max(found), ZONES_UNTIL)))
     # the time zones come before the events, as they would with the events added last

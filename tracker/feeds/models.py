@@ -42,3 +42,24 @@ class FeedToken(db.Model):
 
     def __repr__(self) -> str:
         return f"<FeedToken {self.name!r} of person {self.person_id}>"
+
+
+class FeedBody(db.Model):
+    """A feed's body at one content version, gzip-compressed, built once for every worker.
+
+    A row without `body` is a build under way: its `claimed_at` tells the others to wait for
+    it (or serve the feed's previous version) instead of building the same bytes again.
+    """
+
+    #: The ETag of the feed at this version (see `tracker.feeds.services.validators`).
+    etag: so.Mapped[str] = so.mapped_column(sa.String(32), primary_key=True)
+    #: What tells the feed apart, whatever the version: its previous bodies have the same key.
+    feed_key: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    version: so.Mapped[int] = so.mapped_column(sa.BigInteger)
+    last_modified: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    claimed_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    built_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    #: The iCalendar, gzip-compressed; None while it is being built.
+    body: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary)
+    #: Its length uncompressed, in bytes.
+    size: so.Mapped[int | None] = so.mapped_column(sa.Integer)

@@ -29,6 +29,7 @@ from tracker.domain.items import ItemFilter, find_items
 from tracker.domain.permissions import can_edit_workplan, can_read
 from tracker.extensions import commit_in_passing, db
 from tracker.feeds import bp
+from tracker.feeds.bodies import FeedVersion, StillBuilding, StoredBody, feed_body, stored_body
 from tracker.feeds.calendar import build_calendar
 from tracker.feeds.models import FeedToken
 from tracker.feeds.polls import poll_state
@@ -41,6 +42,7 @@ from tracker.feeds.services import (
     address_of,
     create_token,
     entity_feed,
+    feed_key,
     feed_path,
     feed_url,
     find_token,
@@ -55,6 +57,7 @@ from tracker.feeds.services import (
     validators,
     webcal,
 )
+from tracker.links import grants_access
 from tracker.models import Entity, Person, WorkingGroup, read_content_state, utcnow
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
@@ -84,26 +87,46 @@ def _validators(options: FeedOptions, state: tuple[int, datetime]) -> Validators
         address_of(request.path, options),
         state,
         base_url=config["BASE_URL"],
-        today=today() if options.depends_on_today else None,
+        today=options.dated_by(today()),
         zone=config["TIMEZONE"],
     )
 
 
 @functools.lru_cache(maxsize=1024)
-def _headers(found: Validators, public: bool) -> tuple[tuple[str, str], ...]:
+def _headers(etag: str, last_modified: datetime, public: bool) -> tuple[tuple[str, str], ...]:
     """Kept per process: every poll of an unchanged feed sends the same."""
     return (
-        ("ETag", f'"{found.etag}"'),
-        ("Last-Modified", http_date(found.last_modified)),
+        ("ETag", f'"{etag}"'),
+        ("Last-Modified", http_date(last_modified)),
         # a private address is a secret: no shared cache may keep it
         ("Cache-Control", "public, no-cache" if public else "private, no-cache"),
+        # the body is sent gzip-compressed to clients that accept it
+        ("Vary", "Accept-Encoding"),
     )
+
+
+def _accepts_gzip() -> bool:
+    return request.accept_encodings["gzip"] > 0
+
+
+def _body_response(stored: StoredBody, public: bool) -> Response:
+    """The stored body, as it is kept (gzip) to clients that accept it, plain to the rest;
+    304 if it is the previous version the client already has (a build is under way)."""
+    headers = _headers(stored.etag, stored.last_modified, public)
+    if request.if_none_match.contains_weak(stored.etag):
+        return Response(status=304, headers=headers)
+    if _accepts_gzip():
+        response = Response(stored.gzipped, headers=headers, content_type=CALENDAR_TYPE)
+        response.headers["Content-Encoding"] = "gzip"
+        return response
+    return Response(stored.plain(), headers=headers, content_type=CALENDAR_TYPE)
 
 
 def _serve(
     token: str | None, make: Callable[[Person | None, FeedOptions], Feed], *, public: bool = False
 ) -> Response:
-    """The feed as text/calendar whatever the client accepts, or 304 if it has it already.
+    """The feed as text/calendar whatever the client accepts (gzip-compressed if it accepts
+    that), or 304 if it has it already. The body is built once per version (`feed_body`).
 
     The 304 of a poll comes from `poll_state` before `make` checks the address's names: an
     ETag is only handed out with a feed, and any change to names moves the content state on.
@@ -119,7 +142,7 @@ def _serve(
     if request.if_none_match or request.if_modified_since:
         polled = poll_state(token)
         if polled is not None and _not_modified(found := _validators(options, polled)):
-            return Response(status=304, headers=_headers(found, public))
+            return Response(status=304, headers=_headers(found.etag, found.last_modified, public))
     state = read_content_state(db.session)  # before what it vouches for is read
     row = find_token(db.session, token) if token is not None else None
     if token is not None:
@@ -129,14 +152,38 @@ def _serve(
             commit_in_passing(db.session, f"use of feed token {row.id}")
     found = _validators(options, state)
     if _not_modified(found):
-        return Response(status=304, headers=_headers(found, public))
+        return Response(status=304, headers=_headers(found.etag, found.last_modified, public))
+    bind = db.session.get_bind()
+    # a body is stored only for an address whose names were good at its version (a change of
+    # names moves the version on), so it is served before the names are checked again
+    if (stored := stored_body(bind, found.etag)) is not None:
+        return _body_response(stored, public)
     try:
         feed = make(row.person if row else None, options)
         feed.options.check_names(db.session)
     except (FeedOptionError, UnknownName) as exc:
         return _plain(str(exc), 400)
-    body = render(db.session, feed, base_url=current_app.config["BASE_URL"], today=today())
-    return Response(body, headers=_headers(found, public), content_type=CALENDAR_TYPE)
+    base_url, day = current_app.config["BASE_URL"], today()
+    wanted = FeedVersion(
+        etag=found.etag,
+        feed_key=feed_key(address_of(request.path, options), base_url),
+        version=state[0],
+        last_modified=found.last_modified,
+    )
+    try:
+        stored = feed_body(
+            bind,
+            wanted,
+            lambda: render(db.session, feed, base_url=base_url, today=day),
+            wait=current_app.config["FEED_BUILD_WAIT"],
+            # a session bound to one connection (the tests') builds in the request
+            app=current_app._get_current_object() if isinstance(bind, sa.Engine) else None,  # type: ignore[attr-defined]
+        )
+    except StillBuilding:
+        response = _plain("The calendar is being built; try again in a moment.", 503)
+        response.headers["Retry-After"] = "30"
+        return response
+    return _body_response(stored, public)
 
 
 def _group(name: str) -> WorkingGroup:
@@ -168,22 +215,26 @@ def _public_group(name: str) -> WorkingGroup:
 
 
 @bp.get("/calendar/<token>.ics")
+@grants_access
 def person_calendar(token: str) -> Response:
     """Everything of the person's working groups and everything their entity takes part in."""
     return _serve(token, lambda person, options: person_feed(_person(person), options))
 
 
 @bp.get("/calendar/<token>/all.ics")
+@grants_access
 def programme_calendar(token: str) -> Response:
     return _serve(token, lambda _person, options: programme_feed(options))
 
 
 @bp.get("/calendar/<token>/working-groups/<path:name>.ics")
+@grants_access
 def group_calendar(token: str, name: str) -> Response:
     return _serve(token, lambda _person, options: group_feed(_group(name), options))
 
 
 @bp.get("/calendar/<token>/entities/<path:name>.ics")
+@grants_access
 def entity_calendar(token: str, name: str) -> Response:
     return _serve(token, lambda _person, options: entity_feed(_entity(name), options))
 
@@ -261,7 +312,7 @@ def _addresses(person: Person, token: str, options: FeedOptions) -> list[dict[st
     if options.query():
         found.append((f"This list: {options.label()}", feed_path(token, "all"), options))
     return [
-        {"label": label, "https": (url := feed_url(base, path, opts)), "webcal": webcal(url)}
+        {"label": label, "url": (url := feed_url(base, path, opts)), "webcal": webcal(url)}
         for label, path, opts in found
     ]
 
@@ -288,7 +339,7 @@ def index() -> str:
     public = [
         {
             "group": group,
-            "https": (url := feed_url(base, feed_path(None, name=group.short_name))),
+            "url": (url := feed_url(base, feed_path(None, name=group.short_name))),
             "webcal": webcal(url),
         }
         for group in groups
@@ -304,6 +355,7 @@ def index() -> str:
         query=request.query_string.decode(),
         public=public,
         coordinated=[g for g in groups if can_edit_workplan(person, g)],
+        scheme=base.split("://", 1)[0],
     )
 
 
