@@ -79,6 +79,57 @@ RULES = [
     ("enero – junio 2020", D(2020, 1, 1), D(2020, 6, 30), False, None),
     ("15 de marzo de 2021", D(2021, 3, 15), D(2021, 3, 15), False, None),
     ("septiembre 2019 – en curso", D(2019, 9, 1), None, True, None),
+    # seasons: meteorological, northern hemisphere; winter YEAR ends in YEAR
+    ("Summer 2022", D(2022, 6, 1), D(2022, 8, 31), False, None),
+    ("autumn 2020", D(2020, 9, 1), D(2020, 11, 30), False, None),
+    ("hiver 2021", D(2020, 12, 1), D(2021, 2, 28), False, None),
+    ("printemps 2020 – automne 2021", D(2020, 3, 1), D(2021, 11, 30), False, None),
+    ("otoño de 2020", D(2020, 9, 1), D(2020, 11, 30), False, None),
+    # qualifiers written with a hyphen, whole years, open ends
+    ("end-2021", D(2021, 12, 1), D(2021, 12, 31), False, None),
+    ("mid-2019", D(2019, 5, 1), D(2019, 8, 31), False, None),
+    ("mid-2019 – end-2021", D(2019, 5, 1), D(2021, 12, 31), False, None),
+    ("throughout 2019", D(2019, 1, 1), D(2019, 12, 31), False, None),
+    ("from May 2021 onwards", D(2021, 5, 1), None, True, None),
+    ("since 2017", D(2017, 1, 1), None, True, None),
+    ("depuis mars 2018", D(2018, 3, 1), None, True, None),
+    ("Ongoing (started 2015)", D(2015, 1, 1), None, True, None),
+    ("Ongoing (started in March 2015)", D(2015, 3, 1), None, True, None),
+    # not dated yet, in three languages
+    ("not dated yet", None, None, False, None),
+    ("Not yet scheduled", None, None, False, None),
+    ("no date yet", None, None, False, None),
+    ("pas encore daté", None, None, False, None),
+    ("date à déterminer", None, None, False, None),
+    ("sin fecha", None, None, False, None),
+    ("fecha por confirmar", None, None, False, None),
+    # French and Spanish quarters, halves and ordinals
+    ("tercer trimestre 2020", D(2020, 7, 1), D(2020, 9, 30), False, None),
+    ("premier trimestre 2021", D(2021, 1, 1), D(2021, 3, 31), False, None),
+    ("T3 2020", D(2020, 7, 1), D(2020, 9, 30), False, None),
+    ("second semestre 2022", D(2022, 7, 1), D(2022, 12, 31), False, None),
+    # a year before its part, as reporting rounds are named: not the whole year
+    ("2020, first half", D(2020, 1, 1), D(2020, 6, 30), False, None),
+    ("2020 H2", D(2020, 7, 1), D(2020, 12, 31), False, None),
+    ("2021, Q3", D(2021, 7, 1), D(2021, 9, 30), False, None),
+    ("2022, segundo semestre", D(2022, 7, 1), D(2022, 12, 31), False, None),
+    ("primer semestre de 2021", D(2021, 1, 1), D(2021, 6, 30), False, None),
+    ("1er mars 2021", D(2021, 3, 1), D(2021, 3, 1), False, None),
+    # a series that starts at its next occurrence
+    (
+        "every three years, next in 2023",
+        D(2023, 1, 1),
+        D(2023, 12, 31),
+        False,
+        "FREQ=YEARLY;INTERVAL=3",
+    ),
+    (
+        "tous les trois ans, prochaine en 2022",
+        D(2022, 1, 1),
+        D(2022, 12, 31),
+        False,
+        "FREQ=YEARLY;INTERVAL=3",
+    ),
 ]
 
 
@@ -111,6 +162,10 @@ def test_rules(text, start, end, ongoing, recurrence):
         ("1850", "out of range"),
         ("March 99", "four digits"),
         ("(2020", "unbalanced"),
+        ("31 février 2021", "not a real date"),
+        ("été 2021 – printemps 2021", "before it starts"),
+        ("since 2021 – 2019", "before it starts"),
+        ("Planned (started 2015)", "goes with 'ongoing'"),
     ],
 )
 def test_errors_name_what_could_not_be_read(text, complaint):
@@ -152,11 +207,17 @@ def test_format_span_writes_dates_as_people_do(text, written):
     )
 
 
+#: The columns of seed tables read as timelines: a workplan's, and a results table's dates.
+_WHEN_COLUMNS = ("timeline", "baseline_date", "target_date", "period", "raised_on")
+
+
 def _seed_timelines():
     for path in sorted(resource_dir("seeds").glob("*.csv")):
         with path.open(encoding="utf-8") as f:
             for number, row in enumerate(csv.DictReader(f), start=2):
-                yield pytest.param(row["timeline"], id=f"{path.name}:{number}")
+                for column in _WHEN_COLUMNS:
+                    if row.get(column):
+                        yield pytest.param(row[column], id=f"{path.name}:{number}:{column}")
 
 
 @pytest.mark.parametrize("text", list(_seed_timelines()))

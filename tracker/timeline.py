@@ -3,6 +3,14 @@
 `parse_timeline` keeps the text as written beside what it means. A side that names a month
 starts on the month's first day and ends on its last; a year likewise. Anything it cannot read
 raises `TimelineError` naming the part it could not read, never a guess.
+
+Seasons follow the meteorological seasons of the northern hemisphere, where most workplans are
+written: spring is March-May, summer June-August, autumn September-November, and winter YEAR is
+the winter that ends in YEAR (December of the year before to February), so "hiver 2021" is
+December 2020 - February 2021. "Since 2017" and "from May 2021 onwards" have an open end that is
+ongoing; "from March 2020" alone only has an open end. "Every three years, next in 2023" is a
+series whose first occurrence is 2023. "Not dated yet" and its French and Spanish variants are
+undated, not errors.
 """
 
 from __future__ import annotations
@@ -93,6 +101,23 @@ class _ParserInfo(date_parser.parserinfo):
 _PARSER_INFO = _ParserInfo()
 
 _ONGOING = {"ongoing", "on-going", "on going", "continuing", "continuous", "en cours", "en curso"}
+#: "Not dated yet" in the ways workplans write it, in English, French and Spanish.
+_NOT_DATED = re.compile(
+    r"^(?:(?:dates?|timing|timeline) )?(?:(?:is|are) )?(?:not|no|yet to be|still to be|to be)"
+    r" (?:yet )?(?:dated|scheduled|fixed|set|decided|defined|known|agreed|confirmed|determined)"
+    r"(?: yet)?$"
+    r"|^no (?:date|dates|timeline|timing)(?: (?:yet|set|fixed|given|available))*$"
+    r"|^(?:date|dates|timing) (?:not yet|yet to be|to be) (?:set|fixed|decided|confirmed|agreed)$"
+    r"|^(?:tba|pending|unscheduled|undated|not yet dated|not dated)$"
+    r"|^(?:pas encore|non|non encore|pas) (?:date|datee?s?|fixee?s?|programmee?s?|planifiee?s?)"
+    r"(?: pour l'instant)?$"
+    r"|^(?:date|dates) (?:a (?:determiner|confirmer|definir|fixer|preciser)|non (?:fixee?s?"
+    r"|definie?s?|connue?s?)|pas encore (?:fixee?s?|connue?s?))$"
+    r"|^(?:sans date|a (?:determiner|confirmer|definir|preciser|fixer))$"
+    r"|^(?:sin fecha|fecha (?:por|a) (?:determinar|confirmar|definir)|sin fecha (?:definida|fijada)"
+    r"|(?:aun |todavia )?(?:no|sin) (?:fechad[oa]|programad[oa]|definid[oa])(?: (?:aun|todavia))?"
+    r"|por (?:determinar|confirmar|definir)|a (?:determinar|confirmar|definir)|pendiente)$"
+)
 _UNDETERMINED = {
     "",
     "tbd",
@@ -107,7 +132,21 @@ _UNDETERMINED = {
     "por determinar",
 }
 
-_NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "deux": 2, "dos": 2}
+_NUMBER_WORDS = {
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "deux": 2,
+    "trois": 3,
+    "quatre": 4,
+    "cinq": 5,
+    "dos": 2,
+    "tres": 3,
+    "cuatro": 4,
+    "cinco": 5,
+}
 
 # (pattern, rrule) pairs; the first match wins, so the longer phrases come first.
 _RECURRENCES: list[tuple[re.Pattern[str], str]] = [
@@ -116,6 +155,11 @@ _RECURRENCES: list[tuple[re.Pattern[str], str]] = [
         (r"\bevery (?:other|second) year\b", "FREQ=YEARLY;INTERVAL=2"),
         (r"\bbienni?al(?:ly)?\b|\bbienal\b", "FREQ=YEARLY;INTERVAL=2"),
         (r"\btous les deux ans\b|\bcada dos anos\b", "FREQ=YEARLY;INTERVAL=2"),
+        (
+            r"\btous les (?P<n>[0-9]+|trois|quatre|cinq) ans\b"
+            r"|\bcada (?P<n2>[0-9]+|tres|cuatro|cinco) anos\b",
+            "FREQ=YEARLY;INTERVAL={n}",
+        ),
         (r"\bevery (?P<n>[0-9]+|two|three|four|five|six) years?\b", "FREQ=YEARLY;INTERVAL={n}"),
         (r"\bevery (?P<n>[0-9]+|two|four|six) months?\b", "FREQ=MONTHLY;INTERVAL={n}"),
         (r"\bquarterly\b|\bevery (?:quarter|three months)\b", "FREQ=MONTHLY;INTERVAL=3"),
@@ -139,6 +183,27 @@ _OPEN_END = re.compile(
     r"^(?:from|since|starting(?: in| from)?|beginning in|as of|as from|desde|depuis|a partir de"
     r"|des|du|de|del)\s+"
 )
+#: An open end that says the work goes on: "since 2017", "from May 2021 onwards".
+_ONGOING_FROM = re.compile(r"^(?:since|depuis|desde)\b")
+_ONWARDS = re.compile(
+    r"\s+(?:onwards?|and beyond|and after|et au-?dela|et apres|en adelante|y despues)$"
+)
+#: A span that covers the whole of what follows: "throughout 2019".
+_WHOLE = re.compile(
+    r"^(?:throughout|all through|all of|during|durant|pendant|tout au long de|toute l'annee"
+    r"|durante(?: todo)?(?: el)?|a lo largo de)\s+"
+)
+#: "Ongoing (started 2015)": the start kept from the parenthesis.
+_STARTED = re.compile(
+    r"\((?:started|starting|begun|began|since|from|commence|commencee|debute|depuis|desde"
+    r"|iniciad[oa]|empezad[oa]|comenzad[oa])(?: (?:in|en|le|el))? (?P<start>[^()]+)\)"
+)
+#: "every three years, next in 2023": the first occurrence of the series.
+_NEXT_IN = re.compile(
+    r"^(?:next|next one|next edition|the next one)(?: (?:in|on|due))?\s+"
+    r"|^(?:prochaine?(?: edition)?|prochain)(?: (?:en|le|au))?\s+"
+    r"|^(?:proxim[oa](?: edicion)?)(?: (?:en|el))?\s+"
+)
 _RANGE_SEPARATOR = re.compile(
     r"\s*-\s*|\s+(?:to|through|thru|till|until|a|au|al|hasta|jusqu'?(?:a|au))\s+"
 )
@@ -153,6 +218,7 @@ def _normalize(text: str) -> str:
     s = re.sub(r"[‐‑‒–—―−]", "-", s)
     s = re.sub(r"\s+", " ", s).strip()
     s = re.sub(r"\bon-going\b", "ongoing", s)
+    s = re.sub(r"\b1(?:er|re|ero|o|º)(?= [a-z])(?! (?:trimestre|semestre))", "1", s)
     return s.rstrip(".").strip()
 
 
@@ -174,7 +240,7 @@ def _iso_to_words(s: str) -> str:
     s = re.sub(r"\b([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})\b", full, s)
     s = re.sub(r"\b([0-9]{4})-([0-9]{2})\b(?!-)", month, s)
     s = re.sub(r"\b([0-9]{4})/([0-9]{4})\b", r"\1 - \2", s)
-    return re.sub(r"\b(mid|early|late|end|beginning|start|fin|mi|debut)-(?=\w)", r"\1 ", s)
+    return re.sub(r"\b(mid|early|late|end|beginning|start|fin|mi|debut)-(?=[a-z0-9])", r"\1 ", s)
 
 
 def _extract_recurrence(s: str) -> tuple[str | None, str]:
@@ -182,7 +248,7 @@ def _extract_recurrence(s: str) -> tuple[str | None, str]:
         m = pattern.search(s)
         if m:
             if "{n}" in rule:
-                raw = m.group("n")
+                raw = m.group("n") or m.groupdict().get("n2")
                 n = _NUMBER_WORDS.get(raw) or int(raw)
                 if n < 1 or n > 100:
                     raise TimelineError(f"cannot repeat every {raw}")
@@ -212,7 +278,8 @@ class _Side:
         if self.day is not None:
             return _make_date(self.year, self.month or 1, self.day)
         if self.months is not None:
-            return date(self.year, self.months[0], 1)
+            first, last = self.months
+            return date(self.year - 1 if first > last else self.year, first, 1)
         return date(self.year, self.month or 1, 1)
 
     def last_day(self) -> date:
@@ -238,15 +305,39 @@ _QUARTER = re.compile(
     r"^(?:q([1-4])|([1-4])(?:st|nd|rd|th)? quarter|(first|second|third|fourth) quarter)"
     r"(?:(?: of)? ([0-9]{4}))?$"
 )
+_QUARTER_FR_ES = re.compile(
+    r"^(?:t([1-4])|(premier|1er|deuxieme|2e|2eme|second|troisieme|3e|3eme|quatrieme|4e|4eme"
+    r"|primer|1o|segundo|2o|tercer|3er|3o|cuarto|4o) trimestre)(?:(?: de| del)? ([0-9]{4}))?$"
+)
 _HALF = re.compile(
-    r"^(?:h([12])|(first|second|1st|2nd) half|(premier|second|primer|segundo) semestre)"
-    r"(?:(?: of| de)? ([0-9]{4}))?$"
+    r"^(?:h([12])|s([12])|(first|second|1st|2nd) half"
+    r"|(premier|1er|second|deuxieme|2e|2eme|primer|1o|segundo|2o) semestre)"
+    r"(?:(?: of| de| del)? ([0-9]{4}))?$"
 )
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2}
+_ORDINALS_FR_ES = {
+    **dict.fromkeys(("premier", "1er", "primer", "1o"), 1),
+    **dict.fromkeys(("deuxieme", "2e", "2eme", "second", "segundo", "2o"), 2),
+    **dict.fromkeys(("troisieme", "3e", "3eme", "tercer", "3er", "3o"), 3),
+    **dict.fromkeys(("quatrieme", "4e", "4eme", "cuarto", "4o"), 4),
+}
+#: Meteorological seasons (northern hemisphere): (first month, last month); winter crosses
+#: into its year from December of the year before.
+_SEASONS = {
+    **dict.fromkeys(("spring", "printemps", "primavera"), (3, 5)),
+    **dict.fromkeys(("summer", "ete", "verano"), (6, 8)),
+    **dict.fromkeys(("autumn", "fall", "automne", "otono"), (9, 11)),
+    **dict.fromkeys(("winter", "hiver", "invierno"), (12, 2)),
+}
+_SEASON = re.compile(
+    r"^(?:(?:the )?(?P<s>" + "|".join(_SEASONS) + r"))(?:(?: of| de| del| d')? ?(?P<y>[0-9]{4}))?$"
+)
+#: "2020, first half", "2020 Q3": a year written before its part, as reporting periods are named.
+_YEAR_FIRST = re.compile(r"^(?P<y>[0-9]{4}),? (?P<part>[a-z].*)$")
 _QUALIFIED = re.compile(
     r"^(?P<q>early|beginning of|beginning|start of|the start of|the beginning of|debut|debut de"
     r"|principios de|inicios de|comienzos de|mid|middle of|the middle of|mi|mediados de"
-    r"|late|end of|the end of|fin|fin de|finales de|fines de)\s+(?P<rest>.+)$"
+    r"|late|end|end of|the end of|fin|fin de|finales de|fines de|start)\s+(?P<rest>.+)$"
 )
 _THIRDS = {"early": (1, 4), "mid": (5, 8), "late": (9, 12)}
 _QUALIFIER_KIND = {
@@ -267,6 +358,8 @@ _QUALIFIER_KIND = {
     "mi": "mid",
     "mediados de": "mid",
     "late": "late",
+    "end": "last",
+    "start": "first",
     "end of": "last",
     "the end of": "last",
     "fin": "last",
@@ -290,11 +383,26 @@ def _read_side(raw: str) -> _Side | object:
         return _Side(
             _year_or_none(m.group(4), text), None, None, Precision.MONTH, (3 * q - 2, 3 * q)
         )
-    if m := _HALF.match(text):
-        word = m.group(2) or m.group(3)
-        h = int(m.group(1) or (1 if word in ("first", "1st", "premier", "primer") else 2))
+    if m := _QUARTER_FR_ES.match(text):
+        q = int(m.group(1) or _ORDINALS_FR_ES[m.group(2)])
         return _Side(
-            _year_or_none(m.group(4), text),
+            _year_or_none(m.group(3), text), None, None, Precision.MONTH, (3 * q - 2, 3 * q)
+        )
+    if m := _SEASON.match(text):
+        return _Side(
+            _year_or_none(m.group("y"), text), None, None, Precision.MONTH, _SEASONS[m.group("s")]
+        )
+    if m := _YEAR_FIRST.match(text):
+        moved = f"{m.group('part')} {m.group('y')}"
+        if any(p.match(moved) for p in (_QUARTER, _QUARTER_FR_ES, _SEASON, _HALF)):
+            return _read_side(moved)
+    if m := _HALF.match(text):
+        word = m.group(3) or m.group(4)
+        number = m.group(1) or m.group(2)
+        first = ("first", "1st", "premier", "1er", "primer", "1o")
+        h = int(number or (1 if word in first else 2))
+        return _Side(
+            _year_or_none(m.group(5), text),
             None,
             None,
             Precision.MONTH,
@@ -387,10 +495,19 @@ def _read_single(raw: str) -> _Side | object:
 # --- the whole text -------------------------------------------------------------------------
 
 
+#: The longest timeline read (the length the database keeps); reading is not linear in the
+#: length of hostile text such as thousands of parentheses, so longer text is refused unread.
+MAX_TIMELINE_CHARS = 300
+
+
 def parse_timeline(text: str) -> Timeline:
     """Read a timeline as a workplan writes it; see the module docstring for the rules."""
     if not isinstance(text, str):
         raise TimelineError(f"a timeline is text, not {type(text).__name__}")
+    if len(text) > MAX_TIMELINE_CHARS:
+        raise TimelineError(
+            f"a timeline of {len(text):,} characters is too long; at most {MAX_TIMELINE_CHARS}"
+        )
     try:
         return _parse(text)
     except TimelineError as exc:
@@ -403,12 +520,26 @@ def _parse(text: str) -> Timeline:
     original = text
     s = _iso_to_words(_normalize(text))
     recurrence, s = _extract_recurrence(s)
+    started = _STARTED.search(s)
+    s = _STARTED.sub(" ", s) if started else s
     s = re.sub(r"\([^)]*\)", " ", s)  # what is left in parentheses is commentary
     if "(" in s or ")" in s:
         raise TimelineError(f"unbalanced parenthesis in {original!r}")
     s = re.sub(r"\s+", " ", s).strip(" ,;.")
-    if s in _UNDETERMINED:
+    if s in _UNDETERMINED or _NOT_DATED.match(s):
         return Timeline(original, recurrence=recurrence)
+    if started:
+        if s not in _ONGOING:
+            raise TimelineError(f"cannot read {original!r}: '(started ...)' goes with 'ongoing'")
+        s = f"{started.group('start').strip()} - ongoing"
+    if recurrence and (next_in := _NEXT_IN.match(s)):
+        s = s[next_in.end() :]
+    s = _WHOLE.sub("", s, count=1)
+    onwards = _ONWARDS.search(s)
+    if onwards:
+        s = s[: onwards.start()]
+        if not _OPEN_END.match(s):
+            s = f"from {s}"
 
     open_start = bool(_OPEN_START.match(s))
     if open_start:
@@ -437,7 +568,11 @@ def _parse(text: str) -> Timeline:
         )
     if from_prefix:
         return Timeline(
-            original, start=side.first_day(), start_precision=side.precision, recurrence=recurrence
+            original,
+            start=side.first_day(),
+            ongoing=bool(onwards or _ONGOING_FROM.match(from_prefix.group(0))),
+            recurrence=recurrence,
+            start_precision=side.precision,
         )
     return Timeline(
         original,

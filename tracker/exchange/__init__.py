@@ -15,17 +15,32 @@ from pathlib import Path
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from tracker.exchange.documents import DetectedTable
 from tracker.exchange.files import COLUMNS, ImportFailed, RowError, read_rows, write_rows
+from tracker.exchange.limits import CLI_LIMITS, WEB_LIMITS, FileRefused, Limits, check_file
+from tracker.exchange.mappings import (
+    DocumentOptions,
+    detect_documents,
+    document_rows,
+    is_document,
+    remember_mappings,
+)
 from tracker.exchange.registry import apply_registry, export_registry
+from tracker.exchange.results import export_results, import_results, results_rows_of
 from tracker.exchange.workplan import ACTIVITY, Change, apply_workplan, plan_workplan
 from tracker.models import Activity, ActivityEntity, Milestone, WorkingGroup
 
 __all__ = [
+    "CLI_LIMITS",
     "COLUMNS",
+    "WEB_LIMITS",
+    "DetectedTable",
+    "DocumentOptions",
     "ImportFailed",
     "ImportReport",
     "RowError",
     "export_registry",
+    "export_results",
     "export_rows",
     "import_files",
     "write_rows",
@@ -37,6 +52,8 @@ class ImportReport:
     registry_changes: list[str] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     unchanged: int = 0
+    #: The workplan tables found in documents, with the mapping each was read through.
+    documents: list[DetectedTable] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -61,24 +78,44 @@ def import_files(
     paths: list[Path],
     today: date,
     progress: Callable[[int, int], None] | None = None,
+    limits: Limits = CLI_LIMITS,
+    documents: DocumentOptions | None = None,
+    detected: list[DetectedTable] | None = None,
 ) -> ImportReport:
-    """Registry files first (workplans name their entities and groups), then workplan tables.
+    """Registry files first (workplans name their entities and groups), then workplan tables,
+    then results tables (they name the activities their outputs are served by).
 
-    `progress(done, total)` follows the writing of changed items, for long imports.
+    `progress(done, total)` follows the writing of changed items, for long imports; each file
+    is checked against `limits` before it is read. Documents (.docx, .html, .md) are read
+    through `documents` (their working group and mappings), or as `detected` already.
     """
+    options = documents or DocumentOptions()
     report = ImportReport()
     for path in (p for p in paths if p.suffix.lower() == ".toml"):
+        try:
+            check_file(path, "text", limits)
+        except FileRefused as exc:
+            raise ImportFailed([RowError(path.name, "file", None, str(exc))]) from None
         report.registry_changes += apply_registry(session, path)
     tables = [p for p in paths if p.suffix.lower() != ".toml"]
     errors: list[RowError] = []
     rows = []
-    for path in tables:
+    for path in (p for p in tables if not is_document(p)):
         try:
-            rows += read_rows(path)
+            rows += read_rows(path, limits)
+        except ImportFailed as exc:
+            errors += exc.errors
+    if detected is None and any(is_document(p) for p in tables):
+        try:
+            detected = detect_documents(session, tables, options, limits)
         except ImportFailed as exc:
             errors += exc.errors
     if errors:
         raise ImportFailed(errors)
+    if detected:
+        rows += document_rows(detected, options)
+        report.documents = detected
+    rows, results = results_rows_of(rows)
     if rows:
         plan = plan_workplan(session, rows)
         total, done = len(plan.changes), 0
@@ -91,6 +128,14 @@ def import_files(
 
         apply_workplan(session, plan, ", ".join(p.name for p in tables), today, advance)
         report.changes, report.unchanged = plan.changes, plan.unchanged
+    if results:
+        changes, unchanged = import_results(
+            session, results, ", ".join(sorted({r.file for r in results}))
+        )
+        report.changes += changes
+        report.unchanged += unchanged
+    if detected and options.remember:
+        remember_mappings(session, detected, options)
     return report
 
 

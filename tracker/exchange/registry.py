@@ -140,6 +140,7 @@ def apply_registry(session: so.Session, path: Path) -> list[str]:
                 "members",
                 "contact_email",
                 "reminder_lead_days",
+                "overdue_horizon_days",
                 "feed_public",
                 "slack_channel",
             )
@@ -164,6 +165,13 @@ def apply_registry(session: so.Session, path: Path) -> list[str]:
             )
         except ValueError as exc:
             r.fail("reminder_lead_days", str(exc))
+        horizon = table.get("overdue_horizon_days", 60) if isinstance(table, dict) else 60
+        if isinstance(horizon, int) and not isinstance(horizon, bool) and 0 <= horizon <= 3660:
+            fields["overdue_horizon_days"] = horizon
+        else:
+            r.fail(
+                "overdue_horizon_days", f"must be a number of days from 0 to 3660, not {horizon!r}"
+            )
         links: dict[int, tuple[Entity, GroupRole]] = {}
         for role, field in ((GroupRole.LEAD, "leads"), (GroupRole.MEMBER, "members")):
             for acronym in r.texts(field):
@@ -203,7 +211,10 @@ def apply_registry(session: so.Session, path: Path) -> list[str]:
         try:
             role = PersonRole(role_text)
         except ValueError:
-            r.fail("role", f"unknown role {role_text!r}; use coordinator, lead or member")
+            r.fail(
+                "role",
+                f"unknown role {role_text!r}; use administrator, coordinator, lead or member",
+            )
             continue
         member_of = []
         for short in r.texts("working_groups"):
@@ -317,6 +328,7 @@ def export_registry(session: so.Session, path: Path) -> None:
         if g.contact_email:
             table["contact_email"] = g.contact_email
         table["reminder_lead_days"] = g.lead_days
+        table["overdue_horizon_days"] = g.overdue_horizon_days
         if g.feed_public:
             table["feed_public"] = True
         if g.slack_channel:

@@ -25,7 +25,7 @@ from tracker.domain.entities import (
     set_entities,
 )
 from tracker.domain.items import apply_timeline
-from tracker.domain.status import Actor, record_creation, update_progress
+from tracker.domain.status import MAX_NOTE, Actor, record_creation, update_progress
 from tracker.exchange.files import ImportFailed, RowError, SourceRow
 from tracker.models import (
     Activity,
@@ -38,6 +38,15 @@ from tracker.models import (
     code_sort_key,
 )
 from tracker.timeline import Timeline, parse_timeline
+
+#: The longest text a column of the table takes: what the database holds (PostgreSQL refuses
+#: more, SQLite would keep it), so a longer cell is a row error, not a failed import.
+_LONGEST = {
+    "code": Activity.__table__.c.code.type.length,
+    "timeline": Activity.__table__.c.timeline_text.type.length,
+    "location": Milestone.__table__.c.location.type.length,
+    "timezone": Milestone.__table__.c.timezone.type.length,
+}
 
 ACTIVITY = "activity"
 ROW_TYPES = (ACTIVITY, *(k.value for k in MilestoneKind))
@@ -117,7 +126,7 @@ def _read_timezone(text: str) -> str | None:
         return None
     try:
         ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long
         raise ValueError(
             f"unknown time zone {text!r}; use an IANA name such as Europe/Paris (not CEST)"
         ) from None
@@ -169,8 +178,12 @@ def read_spec(
         errors.append(
             row.error("type", f"unknown type {row_type!r}; use one of: " + ", ".join(ROW_TYPES))
         )
-    if len(code) > 40:
-        errors.append(row.error("code", "is longer than 40 characters"))
+    for name, value in v.items():
+        limit = _LONGEST.get(name)
+        if "\x00" in value:
+            errors.append(row.error(name, "holds a NUL character"))
+        elif limit is not None and len(value) > limit:
+            errors.append(row.error(name, f"is longer than {limit} characters"))
 
     def attempt(name: str, read: Any, value: str) -> Any:
         try:
@@ -188,6 +201,8 @@ def read_spec(
     timezone = attempt("timezone", _read_timezone, v.get("timezone", ""))
     recurrence = attempt("recurrence", _read_recurrence, v.get("recurrence", ""))
     status = attempt("status", Status.parse, v["status"]) if v.get("status") else None
+    if len(v.get("note", "").strip()) > MAX_NOTE:
+        errors.append(row.error("note", f"at most {MAX_NOTE} characters"))
     if start_time and not timezone:
         errors.append(row.error("timezone", "a time needs a time zone, e.g. Europe/Paris"))
     if row_type == ACTIVITY:
@@ -258,10 +273,64 @@ def _links_of(activity: Activity) -> set[tuple[int, EntityRole]]:
     return {(link.entity_id, link.role) for link in activity.entity_links}
 
 
+def _lookups(session: so.Session) -> tuple[dict[str, WorkingGroup], EntityDirectory]:
+    groups = {g.short_name.lower(): g for g in session.scalars(sa.select(WorkingGroup))}
+    return groups, EntityDirectory.load(session)
+
+
+@dataclass
+class RowReading:
+    """One row as the importer understands it, for a preview: its spec, or its errors."""
+
+    row: SourceRow
+    spec: ItemSpec | None
+    errors: list[RowError]
+
+    @property
+    def roles(self) -> str:
+        """ "ILO (lead), World Bank (partner)"."""
+        if self.spec is None:
+            return ""
+        order = list(EntityRole)
+        ranked = sorted(self.spec.entities, key=lambda link: order.index(link[1]))
+        return ", ".join(f"{e.acronym} ({role.label})" for e, role in ranked)
+
+    @property
+    def meaning(self) -> str:
+        """The timeline as understood: "2018-11-01 to 2019-11-30", "from 2013-01-01, ongoing"."""
+        if self.spec is None:
+            return ""
+        t = self.spec.timeline
+        start, end = (d.isoformat() if d else None for d in (t.start, t.end))
+        if start and end:
+            text = f"{start} to {end}"
+        elif start:
+            text = f"from {start}"
+        elif end:
+            text = f"until {end}"
+        else:
+            text = "no dates"
+        if t.ongoing:
+            text += ", ongoing"
+        if self.spec.recurrence:
+            text += f", repeats {self.spec.recurrence}"
+        return text
+
+
+def read_each_row(session: so.Session, rows: list[SourceRow]) -> list[RowReading]:
+    """Each row read on its own, by the same `read_spec` the import uses."""
+    groups, directory = _lookups(session)
+    readings = []
+    for row in rows:
+        errors: list[RowError] = []
+        spec = read_spec(row, groups, directory, errors)
+        readings.append(RowReading(row, spec, errors))
+    return readings
+
+
 def plan_workplan(session: so.Session, rows: list[SourceRow]) -> WorkplanPlan:
     """Validate rows and compare them with the database; `ImportFailed` lists every error."""
-    groups = {g.short_name.lower(): g for g in session.scalars(sa.select(WorkingGroup))}
-    directory = EntityDirectory.load(session)
+    groups, directory = _lookups(session)
     errors: list[RowError] = []
     specs = [s for row in rows if (s := read_spec(row, groups, directory, errors))]
 

@@ -25,7 +25,18 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
 from tracker.domain.permissions import PermissionDenied, can_import
-from tracker.exchange import ImportFailed, ImportReport, RowError, import_files
+from tracker.exchange import (
+    WEB_LIMITS,
+    DetectedTable,
+    DocumentOptions,
+    ImportFailed,
+    ImportReport,
+    RowError,
+    import_files,
+)
+from tracker.exchange.limits import check_size
+from tracker.exchange.mappings import detect_documents, table_key
+from tracker.exchange.workplan import RowReading, read_each_row
 from tracker.manage.models import ImportUpload
 from tracker.models import (
     Activity,
@@ -39,24 +50,56 @@ from tracker.models import (
     WorkingGroupEntity,
     utcnow,
 )
+from tracker.monitoring.models import Theme, working_group_of
 
 #: Uploads never applied are dropped after this long.
 UPLOAD_LIFETIME = timedelta(days=1)
 
 
-def store_upload(session: so.Session, person: Person, files: list[FileStorage]) -> ImportUpload:
+def _read_bounded(upload: FileStorage) -> bytes:
+    """The file's bytes, reading no further than one byte past the size limit."""
+    data = upload.stream.read(WEB_LIMITS.file_bytes + 1)
+    check_size(len(data), WEB_LIMITS)
+    return data
+
+
+def pasted_file(text: str) -> tuple[str, bytes]:
+    """A pasted table as a file: HTML if it holds a <table>, else Markdown or plain text."""
+    data = text.encode()
+    check_size(len(data), WEB_LIMITS)
+    return ("pasted.html" if "<table" in text.lower() else "pasted.md"), data
+
+
+def store_upload(
+    session: so.Session,
+    person: Person,
+    files: list[FileStorage] | None,
+    pasted: str | None = None,
+    working_group: str | None = None,
+) -> ImportUpload:
+    """Keep the files (and a pasted table) for the preview and the apply; `FileRefused` if
+    one is too large."""
+    files = files or []
+    try:
+        contents = [
+            (secure_filename(f.filename or "") or "upload", _read_bounded(f))
+            for f in files
+            if f.filename
+        ]
+    finally:
+        for f in files:  # large uploads are spooled to temporary files
+            f.close()
+    if pasted and pasted.strip():
+        contents.append(pasted_file(pasted))
     session.execute(
         sa.delete(ImportUpload).where(ImportUpload.created_at < utcnow() - UPLOAD_LIFETIME)
     )
     upload = ImportUpload(
         person=person,
         files=[
-            {
-                "name": secure_filename(f.filename or "") or "upload",
-                "content": base64.b64encode(f.read()).decode(),
-            }
-            for f in files
+            {"name": name, "content": base64.b64encode(data).decode()} for name, data in contents
         ],
+        options={"working_group": working_group or None, "chosen": {}},
     )
     session.add(upload)
     return upload
@@ -85,8 +128,10 @@ class _Touched:
                 owner = obj.activity if isinstance(obj, ActivityEntity) else obj
                 if owner is not None:
                     self.groups.add(owner.working_group)
-            elif isinstance(obj, Entity | EntityAlias | Person):
+            elif isinstance(obj, Entity | EntityAlias | Person | Theme):
                 self.directory = True
+            elif (group := working_group_of(session, obj)) is not None:
+                self.groups.add(group)
 
 
 @contextmanager
@@ -102,10 +147,39 @@ def _files(upload: ImportUpload) -> Iterator[list[Path]]:
         yield paths
 
 
+def upload_options(upload: ImportUpload, *, remember: bool = False) -> DocumentOptions:
+    options = upload.options or {}
+    return DocumentOptions(
+        working_group=options.get("working_group"),
+        chosen={k: list(v) for k, v in options.get("chosen", {}).items()},
+        remember=remember,
+    )
+
+
+def choose_columns(upload: ImportUpload, key: str, mapping: list[str]) -> None:
+    """Keep the person's mapping for one table of the upload, for its next preview."""
+    options = dict(upload.options or {})
+    options["chosen"] = {**options.get("chosen", {}), key: mapping}
+    upload.options = options
+
+
+@dataclass
+class TablePreview:
+    """A document's table on the preview: how it is read, and each row as the import sees it."""
+
+    detected: DetectedTable
+    readings: list[RowReading]
+
+    @property
+    def key(self) -> str:
+        return table_key(self.detected.file, self.detected.table.index)
+
+
 @dataclass
 class Outcome:
     report: ImportReport | None = None
     errors: list[RowError] = field(default_factory=list)
+    tables: list[TablePreview] = field(default_factory=list)
 
     @property
     def digest(self) -> str:
@@ -121,16 +195,30 @@ def run_upload(
     Raises PermissionDenied, with nothing kept, if the files change what `person` may not.
     """
     touched = _Touched()
+    options = upload_options(upload, remember=keep)
     real_session = session() if isinstance(session, so.scoped_session) else session
     savepoint = real_session.begin_nested()
     sa.event.listen(real_session, "before_flush", touched.collect)
+    tables: list[TablePreview] = []
     try:
         with _files(upload) as paths:
-            report = import_files(real_session, paths, today)
+            detected = detect_documents(real_session, paths, options, WEB_LIMITS)
+            tables = [
+                TablePreview(d, read_each_row(real_session, d.rows(options.working_group)))
+                for d in detected
+            ]
+            report = import_files(
+                real_session,
+                paths,
+                today,
+                limits=WEB_LIMITS,
+                documents=options,
+                detected=detected,
+            )
         real_session.flush()
     except ImportFailed as exc:
         savepoint.rollback()
-        return Outcome(errors=exc.errors)
+        return Outcome(errors=exc.errors, tables=tables)
     finally:
         sa.event.remove(real_session, "before_flush", touched.collect)
     changed = touched.groups - touched.new_groups
@@ -150,4 +238,4 @@ def run_upload(
         savepoint.commit()
     else:
         savepoint.rollback()
-    return Outcome(report=report)
+    return Outcome(report=report, tables=tables)
