@@ -242,4 +242,3 @@ def test_twenty_updates_at_once_none_lost_silently(committed_app):
         assert sorted(e.note for e in entries) == sorted(f"update {n}" for n in range(20))
         for earlier, later in itertools.pairwise(entries):
             assert later.from_status == earlier.to_status  # each saw the one before it
-        db.engine.dispose()

@@ -25,7 +25,9 @@ soon as PostgreSQL delivers its notification, microseconds after the commit retu
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -131,6 +133,8 @@ class _PostgresChanges(_Changes):
 @dataclass
 class _Kept:
     connection: sa.Connection
+    #: The driver's own connection: a detached one has no pool record to reach it through.
+    driver: Any
     cursor: Any
     #: The driver's base exception: what a lost server or a broken connection raises.
     error: type[Exception]
@@ -140,6 +144,8 @@ class _Kept:
     #: The last rows read, by token hash (None: the state alone), until a change is seen.
     answers: dict[str | None, tuple[Any, ...]] = field(default_factory=dict)
     commits_seen: int = -1
+    #: Closes the connection: when asked, or when the thread ends and its `_kept` goes.
+    closer: weakref.finalize | None = None
 
 
 class _Commits:
@@ -158,12 +164,11 @@ sa.event.listen(so.Session, "after_commit", _Commits.note)
 _kept = threading.local()
 
 
-def _changes_of(connection: sa.Connection, cursor: Any) -> _Changes:
-    dialect = connection.dialect.name
-    if dialect == "sqlite":
+def _changes_of(dialect: sa.Dialect, driver: Any, cursor: Any) -> _Changes:
+    if dialect.name == "sqlite":
         return _SQLiteChanges(cursor)
-    if dialect == "postgresql" and connection.dialect.driver == "psycopg":
-        return _PostgresChanges(connection.connection.driver_connection, cursor)
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        return _PostgresChanges(driver, cursor)
     return _Changes()
 
 
@@ -174,16 +179,24 @@ def _kept_for(engine: sa.Engine) -> _Kept:
         kept = None
     if kept is None:
         connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        # Out of the pool: it lives as long as its thread, so an engine.dispose() meanwhile
+        # (a test's teardown, `tracker serve` before it forks) would otherwise leave its
+        # return to an abandoned pool, and the driver's connection to the garbage collector.
+        driver = connection.connection.driver_connection
+        connection.detach()
+        cursor = driver.cursor()  # type: ignore[union-attr]
         dialect = engine.dialect
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         kept = _Kept(
             connection=connection,
+            driver=driver,
             cursor=cursor,
             error=dialect.loaded_dbapi.Error,
             token_and_state=_Compiled(_TOKEN_AND_STATE, dialect),
             state=_Compiled(CONTENT_STATE_READ, dialect),
-            changes=_changes_of(connection, cursor),
+            changes=_changes_of(dialect, driver, cursor),
         )
+        kept.closer = weakref.finalize(kept, _close, connection, cursor, kept.error)
+        kept.closer.atexit = False  # nor in a forked child, on its parent's socket
         _kept.kept = kept
     return kept
 
@@ -221,8 +234,7 @@ def poll_state(token: str | None) -> tuple[int, datetime] | None:
     try:
         row = _answer(kept, None if token is None else hash_token(token))
     except kept.error:
-        kept.connection.invalidate()  # a server restart, say: the next poll connects anew
-        close_kept_connection()
+        close_kept_connection()  # a server restart, say: the next poll connects anew
         return None
     if row is None:
         return None
@@ -238,7 +250,11 @@ def close_kept_connection() -> None:
     """Close this thread's kept connection, as before its engine is disposed (tests do)."""
     kept: _Kept | None = getattr(_kept, "kept", None)
     _kept.kept = None
-    if kept is not None:
-        if not kept.connection.invalidated:
-            kept.cursor.close()
-        kept.connection.close()
+    if kept is not None and kept.closer is not None:
+        kept.closer()
+
+
+def _close(connection: sa.Connection, cursor: Any, error: type[Exception]) -> None:
+    with contextlib.suppress(error):  # a connection already lost has no cursor to close
+        cursor.close()
+    connection.close()  # detached: the driver's connection is closed, not pooled
