@@ -33,6 +33,7 @@ from bot.rounds import ROUND_INTENTS, answer_round
 from bot.understand import Intent, Query, Vocabulary, understand, word_set
 from tracker.domain import serialize
 from tracker.domain.items import Item, ItemFilter, find_items, next_occurrence
+from tracker.extensions import begin_write
 from tracker.links import item_url
 from tracker.models import Activity, Milestone, Person, Precision, StatusChange
 
@@ -166,9 +167,16 @@ def answer(
 ) -> Answer:
     """Answer a question. `person` is who asks ("what do I lead"); `everything` lists all items;
     `conversation` names the thread or chat session a follow-up refers to; the caller commits
-    what `answer` keeps of it. With `all_items`, `as_json` carries every matching item up to
-    `JSON_LIMIT` (`tracker ask --json`, the chat API); otherwise those shown."""
+    what `answer` keeps of it, and must not be in a transaction that has read. With
+    `all_items`, `as_json` carries every matching item up to `JSON_LIMIT` (`tracker ask
+    --json`, the chat API); otherwise those shown."""
     question = question.strip()[:MAX_QUESTION]
+    if conversation:
+        # the answer remembers the conversation, a write from a GET as often as not: on
+        # SQLite a transaction that read and then writes fails if another connection committed
+        # meanwhile, so it starts as the writer and waits its turn (a caller that has read
+        # ends its transaction first)
+        begin_write(session)
     vocabulary = Vocabulary.load(session)
     previous = conversations.recall(session, conversation) if conversation else None
     query = understand(question, vocabulary, today, previous)

@@ -17,7 +17,7 @@ from bot.answer import Answer, answer, examples, item_facts, item_label, short_t
 from bot.understand import Vocabulary
 from tracker.auth import current_person, login_required
 from tracker.clock import today
-from tracker.extensions import begin_write, db
+from tracker.extensions import db
 from tracker.links import item_url
 
 bp = Blueprint("chat", __name__, url_prefix="/chat")
@@ -31,11 +31,7 @@ def _ask(base_url: str, all_items: bool = False) -> Answer | None:
     if "chat_conversation" not in session:
         session["chat_conversation"] = secrets.token_urlsafe(16)
     everything = request.args.get("all") == "1"
-    # the answer remembers the conversation, a write from a GET: on SQLite a reading
-    # transaction that writes fails if another connection committed meanwhile, so the answer
-    # starts as the writer and waits its turn (see begin_write)
-    db.session.commit()
-    begin_write(db.session)
+    db.session.commit()  # the sign-in's read: `answer` begins as the conversation's writer
     reply = answer(
         db.session,
         question,
