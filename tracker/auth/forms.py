@@ -1,17 +1,10 @@
 from __future__ import annotations
 
-import re
-
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, StringField, ValidationError
+from wtforms import EmailField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def email_address(_form: FlaskForm, field: EmailField) -> None:
-    if field.data and not _EMAIL.match(field.data.strip()):
-        raise ValidationError("Enter an e-mail address such as name@example.org.")
+from tracker.forms import email_address
 
 
 class SignInForm(FlaskForm):

@@ -2,34 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
 from flask_wtf import FlaskForm
-from wtforms import (
-    DateField,
-    HiddenField,
-    SelectChoice,
-    SelectField,
-    TextAreaField,
-    ValidationError,
-)
+from wtforms import DateField, HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Optional
 
-from tracker.models import Status
-
-
-def options(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
-    """(value, label) pairs as the choices of a select field."""
-    return [SelectChoice(value, label) for value, label in pairs]
-
-
-STATUS_CHOICES = options((s.value, s.label.capitalize()) for s in Status)
-
-
-def whole_number(_form: FlaskForm, field: HiddenField) -> None:
-    if not str(field.data or "").isdigit():
-        raise ValidationError("The page is out of date; reload it.")
+from tracker.forms import STATUS_CHOICES, whole_number
 
 
 class ProgressForm(FlaskForm):

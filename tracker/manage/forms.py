@@ -20,8 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from tracker.auth.forms import email_address
-from tracker.main.forms import STATUS_CHOICES, options, whole_number
+from tracker.forms import STATUS_CHOICES, email_address, options, whole_number
 from tracker.models import MilestoneKind, PersonRole, parse_lead_days
 from tracker.timeline import TimelineError, parse_timeline
 

@@ -34,7 +34,7 @@ from tracker.exchange.documents.word import write_workplan_docx
 from tracker.exchange.files import RESULT_COLUMNS, write_table
 from tracker.exchange.limits import WEB_LIMITS, FileRefused
 from tracker.extensions import db
-from tracker.main.forms import options
+from tracker.forms import options
 from tracker.manage import bp
 from tracker.manage.forms import (
     ActivityForm,
