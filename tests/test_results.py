@@ -10,13 +10,13 @@ from openpyxl import load_workbook
 
 from tracker import resource_dir
 from tracker.domain.monitoring import (
-    activities_with_themes,
     chain_json,
     read_value,
     record_actual,
     results_chain,
 )
 from tracker.domain.status import Actor
+from tracker.domain.themes import activities_with_themes
 from tracker.exchange import ImportFailed, export_results, import_files
 from tracker.exchange.files import RESULT_COLUMNS, write_rows, write_table
 from tracker.models import Activity, PersonRole, WorkingGroup

@@ -1,10 +1,10 @@
-"""What is due, overdue and upcoming: the one place these rules live.
+"""Items as the front ends see them, and `find_items`, which every one of them asks.
 
-Every front end (pages, API, bot, reminders, feeds) asks `find_items`. An activity is due on
-its planned end; a milestone on its `due_date` (meetings on their first day, deliverables and
-deadlines on their last). Overdue means due before today and neither completed nor cancelled.
-Recurring items expand into their occurrences (or, for calendar feeds, stay one series);
-as they carry no status per occurrence, a recurring item is never overdue.
+Pages, the API, the bot, the reminders and the feeds each build an `ItemFilter`
+(`tracker.domain.query`) and ask `find_items`; what due, open, overdue and upcoming mean is
+`tracker.domain.rules`', applied here in SQL and to the rows read. Recurring items expand
+into their occurrences (or, for calendar feeds, stay one series). The dashboards' tallies
+count with the same conditions.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from dateutil.rrule import rrule, rruleset, rrulestr
 
 from tracker.domain import rules
 from tracker.domain.entities import EntityDirectory, resolve_working_group
-from tracker.domain.monitoring import activities_with_themes
 from tracker.domain.query import ItemFilter, ItemKind
 from tracker.domain.rules import UPCOMING_DAYS, due_column, milestone_due
 from tracker.domain.search import matches_word
+from tracker.domain.themes import activities_with_themes
 from tracker.models import (
     Activity,
     ActivityEntity,

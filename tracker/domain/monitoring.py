@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from tracker.domain.items import find_items
 from tracker.domain.permissions import (
     PermissionDenied,
     can_edit_workplan,
@@ -23,6 +24,7 @@ from tracker.domain.permissions import (
     coordinates,
     require,
 )
+from tracker.domain.query import ItemFilter
 from tracker.domain.status import Actor, update_progress
 from tracker.models import (
     LEADING_ROLES,
@@ -88,11 +90,6 @@ def read_when(text: str) -> date | None:
     return timeline.end or timeline.start
 
 
-def theme_key(name: str) -> str:
-    """ "Capacity building" -> "capacity-building": how files and filters name a theme."""
-    return "-".join(name.strip().lower().replace("_", " ").replace("-", " ").split())
-
-
 # --- reading the framework -----------------------------------------------------------------
 
 
@@ -145,18 +142,6 @@ def themes_by_activity(session: so.Session, activity_ids: Iterable[int]) -> dict
     for activity_id, theme in rows:
         themes.setdefault(activity_id, []).append(theme)
     return themes
-
-
-def activities_with_themes(keys: Iterable[str]) -> sa.Select[tuple[int]]:
-    """Ids of the activities tagged with any of the themes, and of their sub-activities: the
-    condition a list filtered by theme keeps (`Activity.id.in_(...)`)."""
-    tagged = (
-        sa.select(ActivityTheme.activity_id)
-        .join(Theme, Theme.id == ActivityTheme.theme_id)
-        .where(Theme.key.in_([theme_key(k) for k in keys]))
-    )
-    children = sa.select(Activity.id).where(Activity.parent_id.in_(tagged))
-    return sa.union(tagged, children).subquery().select()  # type: ignore[return-value]
 
 
 @dataclass
@@ -1113,10 +1098,6 @@ def _next_steps(
                     NextStep(item.activity.code, text, "", f"reported by {item.entity.acronym}")
                 )
     horizon = end + timedelta(days=max(92, (end - (round_.period_start if round_ else end)).days))
-    # imported here: the item query itself reads themes from this module
-    from tracker.domain.items import find_items
-    from tracker.domain.query import ItemFilter
-
     due = find_items(
         session,
         ItemFilter(

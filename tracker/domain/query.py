@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Literal
 
-from tracker.domain.monitoring import theme_key
 from tracker.domain.rules import upcoming_window
+from tracker.domain.themes import theme_key
 from tracker.models import Status
 
 ItemKind = Literal["activity", "milestone"]

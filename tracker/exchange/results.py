@@ -26,8 +26,9 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from tracker.domain.monitoring import read_value, read_when, theme_key
+from tracker.domain.monitoring import read_value, read_when
 from tracker.domain.status import Actor
+from tracker.domain.themes import theme_key
 from tracker.exchange.files import RESULTS, ImportFailed, RowError, SourceRow
 from tracker.exchange.workplan import Change
 from tracker.models import Activity, WorkingGroup
