@@ -32,8 +32,8 @@ from bench.common import BASE_URL, TODAY, app_for, counting_queries, percentile,
 from bench.common import prepared_database as prepared
 from tracker.domain.items import find_items
 from tracker.extensions import db
-from tracker.feeds.calendar import PRODID, item_event
 from tracker.feeds.services import FeedOptions, create_token, programme_feed, render
+from tracker.ical.calendar import PRODID, item_event
 from tracker.models import Person
 
 GROUP = "D2020-01"

@@ -65,7 +65,8 @@ from tracker.models import (  # noqa: E402
     code_sort_key,
 )
 from tracker.reminders.models import ReminderClaim, ReminderRun  # noqa: E402
-from tracker.reminders.scan import plan, run_scan  # noqa: E402
+from tracker.reminders.run import run_scan  # noqa: E402
+from tracker.reminders.scan import plan  # noqa: E402
 from tracker.timeline import parse_timeline  # noqa: E402
 
 #: How long the scheduler may take to scan and send everything.

@@ -162,7 +162,7 @@ def test_phone_width_and_keyboard(served, browser):
 def test_reminder_preferences_outbox_and_unsubscribe(served, browser):
     from tests.conftest import TEST_TODAY
     from tracker.models import Person
-    from tracker.reminders.scan import run_scan
+    from tracker.reminders.run import run_scan
 
     base, app = served
     with app.app_context():

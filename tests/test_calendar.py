@@ -18,8 +18,8 @@ from tests.conftest import TEST_TODAY
 from tests.feeds_support import events, pin_rows, read_both
 from tracker.domain.items import ItemFilter, apply_timeline, find_items
 from tracker.domain.status import Actor, update_progress
-from tracker.feeds.calendar import build_calendar, event_times
 from tracker.feeds.services import FeedOptions, group_feed, programme_feed, render
+from tracker.ical.calendar import build_calendar, event_times
 from tracker.models import (
     Activity,
     Milestone,
@@ -361,7 +361,7 @@ def test_golden_feeds(session, file, short_name, options):
 def test_an_event_is_written_as_icalendar_writes_it(session, title, padding):
     """`event_ical`, the build's own writer, against icalendar's `to_ical`: folds at every
     position, escapes at the fold, characters of several octets."""
-    from tracker.feeds.calendar import event_ical, item_event
+    from tracker.ical.calendar import event_ical, item_event
 
     item = replace(_by_code(session, "37-M2"), title="x" * padding + title, location=title)
     event = item_event(item, BASE)

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Timezone
 
-from tracker.feeds.timezones import vtimezone
+from tracker.ical.timezones import vtimezone
 
 FIRST, LAST = 2019, 2037
 

@@ -82,7 +82,7 @@ def test_a_hostile_title_is_inert_in_slack_blocks(session, hostile):
 
 
 def test_a_hostile_title_is_inert_in_mail_and_calendar(session, hostile, app):
-    from tracker.feeds.calendar import build_calendar
+    from tracker.ical.calendar import build_calendar
     from tracker.reminders.digest import compose
     from tracker.reminders.scan import plan
 

@@ -17,7 +17,7 @@ from tests.conftest import TEST_TODAY
 from tests.webtools import csrf_token
 from tracker.mail import HIDDEN_LINK
 from tracker.mail.models import OutboxMessage
-from tracker.reminders.scan import run_scan
+from tracker.reminders.run import run_scan
 
 #: The secret parts of the links a message carries.
 KEYS = re.compile(r"https?://[^/\s]+/(?:login|reminders/unsubscribe)/([^\s?<>\"']+)")

@@ -20,10 +20,11 @@ from tests.conftest import TEST_TODAY, on_postgres
 from tests.reminders_support import start_tracker, stop, tracker_env, wait_for
 from tracker import mail
 from tracker.extensions import WRITE_TRANSACTION, db
-from tracker.feeds.calendar import item_event
+from tracker.ical.calendar import item_event
 from tracker.mail.models import MessageStatus, OutboxMessage
 from tracker.reminders.models import ReminderRun
-from tracker.reminders.scan import plan, run_scan
+from tracker.reminders.run import run_scan
+from tracker.reminders.scan import plan
 
 pytest_plugins = ("tests.reminders_fixtures",)
 

@@ -17,7 +17,7 @@ from tracker import mail
 from tracker.demo import generate
 from tracker.domain.entities import set_entities
 from tracker.domain.items import ItemFilter, apply_timeline, find_items
-from tracker.feeds.calendar import item_event
+from tracker.ical.calendar import item_event
 from tracker.links import item_url
 from tracker.mail.models import MessageStatus, OutboxMessage
 from tracker.models import (
@@ -37,13 +37,8 @@ from tracker.models import (
 from tracker.reminders import digest as digest_module
 from tracker.reminders.digest import compose
 from tracker.reminders.models import ReminderClaim, ReminderOptOut, ReminderRun
-from tracker.reminders.scan import (
-    already_covered,
-    plan,
-    reminder_due,
-    run_scan,
-    write_digest,
-)
+from tracker.reminders.run import run_scan, write_digest
+from tracker.reminders.scan import already_covered, plan, reminder_due
 from tracker.timeline import parse_timeline
 
 pytest_plugins = ("tests.reminders_fixtures",)

@@ -30,7 +30,6 @@ from tracker.domain.permissions import can_edit_workplan, can_read
 from tracker.extensions import commit_in_passing, db
 from tracker.feeds import bp
 from tracker.feeds.bodies import FeedVersion, StillBuilding, StoredBody, feed_body, stored_body
-from tracker.feeds.calendar import build_calendar
 from tracker.feeds.models import FeedToken
 from tracker.feeds.polls import poll_state
 from tracker.feeds.services import (
@@ -57,6 +56,7 @@ from tracker.feeds.services import (
     validators,
     webcal,
 )
+from tracker.ical.calendar import build_calendar
 from tracker.links import grants_access
 from tracker.models import Entity, Person, WorkingGroup, read_content_state, utcnow
 

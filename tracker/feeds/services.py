@@ -24,8 +24,8 @@ from tracker.domain.entities import EntityDirectory, resolve_working_group
 from tracker.domain.items import find_items
 from tracker.domain.monitoring import rounds_coordinated_by
 from tracker.domain.query import ItemFilter, QueryError, parse_query, query_pairs, read_flag
-from tracker.feeds.calendar import build_calendar, round_event
 from tracker.feeds.models import FeedToken
+from tracker.ical.calendar import build_calendar, round_event
 from tracker.models import (
     Entity,
     Person,

@@ -5,7 +5,7 @@ What calendar clients need, and why it is done this way:
 * All-day items are DATE values with the exclusive DTEND of RFC 5545 3.6.1: a deadline on
   30 June is DTSTART 20200630, DTEND 20200701.
 * Timed items carry their TZID, and the calendar a VTIMEZONE Outlook can read
-  (`tracker.feeds.timezones`).
+  (`tracker.ical.timezones`).
 * A recurring item is one VEVENT with an RRULE, not a list of copies. The rule is the item's
   own, moved to the day its occurrences are due; which occurrences there are is the domain's
   rule (`tracker.domain.items.occurrence_starts`), and the tests hold the two together.
@@ -41,7 +41,7 @@ from icalendar.parser import Contentline
 from icalendar.parser_tools import DEFAULT_ENCODING
 
 from tracker.domain.items import Item, occurrence, occurrence_starts
-from tracker.feeds.timezones import vtimezone
+from tracker.ical.timezones import vtimezone
 from tracker.links import item_url
 from tracker.models import MilestoneKind, Precision, Status
 from tracker.monitoring.models import ReportingRound

@@ -32,7 +32,8 @@ from tracker.ops.request_log import configure_logging
 from tracker.reminders.digest import compose, how_soon
 from tracker.reminders.models import ReminderClaim, ReminderRun
 from tracker.reminders.routes import readable
-from tracker.reminders.scan import OVERDUE_REPORT_KIND, Reminder, overdue_digest, run_scan
+from tracker.reminders.run import run_scan
+from tracker.reminders.scan import OVERDUE_REPORT_KIND, Reminder, overdue_digest
 from tracker.reminders.scheduler import configure, last_due_run, lock_lost, missed_run
 
 if TYPE_CHECKING:

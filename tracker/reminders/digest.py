@@ -17,7 +17,7 @@ from typing import Any
 from flask import current_app, render_template
 
 from tracker.domain.items import Item
-from tracker.feeds.calendar import build_calendar
+from tracker.ical.calendar import build_calendar
 from tracker.links import item_url
 from tracker.models import CLOSED_STATUSES, Status
 from tracker.reminders.preferences import external_url, unsubscribe_token

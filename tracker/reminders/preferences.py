@@ -12,6 +12,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from tracker import mail
 from tracker.models import Person, parse_lead_days
 from tracker.reminders.models import ReminderOptOut
+from tracker.reminders.scan import DIGEST_KIND
 
 _SALT = "tracker.reminders.unsubscribe"
 
@@ -58,8 +59,6 @@ def unsubscribe(session: so.Session, email: str) -> int:
 
     Returns how many waiting digests were withdrawn.
     """
-    from tracker.reminders.scan import DIGEST_KIND
-
     email = email.lower()
     person = person_with(session, email)
     if person is not None:

@@ -1,4 +1,4 @@
-"""The daily scan: which reminders are due today, for whom, written to the outbox exactly once.
+"""The daily scan's plan: which reminders are due today, and for whom.
 
 What "due" and "overdue" mean comes from `tracker.domain.items`; this module decides only
 which lead time applies. On a given day an item's reminder for a recipient is the tightest
@@ -12,9 +12,7 @@ items years overdue, which stay on the dashboard and in `tracker reminders overd
 So a missed day (the scheduler was down, the clock jumped) is caught up by the next run with
 the reminder that is true on that day, once; a run for an earlier day never sends stale ones.
 
-Claims and the digest that carries them are written in one transaction per recipient; the
-unique key (item, recipient, due date, lead time) lets concurrent scans race safely: the
-loser's transaction fails on the key, reloads what was claimed meanwhile, and sends the rest.
+Writing the digests and their claims is `tracker.reminders.run`'s.
 """
 
 from __future__ import annotations
@@ -22,20 +20,17 @@ from __future__ import annotations
 import functools
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
 
-from tracker import mail
 from tracker.domain.items import Item, ItemFilter, due_between, overdue
-from tracker.extensions import begin_write
-from tracker.models import Entity, Person, PersonRole, WorkingGroup, parse_lead_days, utcnow
-from tracker.reminders.models import ReminderClaim, ReminderOptOut, ReminderRun
+from tracker.models import Entity, Person, PersonRole, WorkingGroup, parse_lead_days
+from tracker.reminders.models import ReminderClaim, ReminderOptOut
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +38,6 @@ log = logging.getLogger(__name__)
 DIGEST_KIND = "reminders"
 #: How often an overdue item's notice repeats.
 OVERDUE_EVERY_DAYS = 7
-#: Tries for one recipient's digest when concurrent scans claim some of its reminders first.
-CLAIM_RETRIES = 3
 
 #: (item kind, item id, recipient, due date): the reminders of one item for one recipient.
 Slot = tuple[str, int, str, date]
@@ -242,7 +235,9 @@ def _own_lead_days(person: Person) -> tuple[int, ...] | None:
         return None
 
 
-def _claimed(session: so.Session, today: date, recipient: str | None = None) -> dict[Slot, int]:
+def claimed_slots(
+    session: so.Session, today: date, recipient: str | None = None
+) -> dict[Slot, int]:
     """The tightest reminder already claimed per slot, for every slot that can matter today."""
     query = sa.select(
         ReminderClaim.item_kind,
@@ -294,7 +289,7 @@ def plan(session: so.Session, today: date, skipped: list[Skip] | None = None) ->
     horizon = max(audience.group_horizon.values(), default=DEFAULT_OVERDUE_HORIZON_DAYS)
     recent = ItemFilter(due_from=today - timedelta(days=horizon)) if skipped is None else None
     late = overdue(session, today, recent).items
-    claimed = _claimed(session, today)
+    claimed = claimed_slots(session, today)
 
     def skip(item: Item, recipient: Recipient | None, reason: str) -> None:
         if skipped is not None:
@@ -331,64 +326,6 @@ def plan(session: so.Session, today: date, skipped: list[Skip] | None = None) ->
     return sorted(digests.values(), key=lambda d: d.recipient.key)
 
 
-def _send_at(digest: Digest, hold: bool) -> datetime | None:
-    """The recipient's digest hour on the scan's day, in the tracker's time zone."""
-    if not hold:
-        return None
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    return datetime.combine(digest.today, time(digest.recipient.digest_hour), zone)
-
-
-def write_digest(session: so.Session, digest: Digest, *, hold: bool) -> int | None:
-    """Claim the digest's reminders and queue its mail in one transaction; the message id.
-
-    None when concurrent scans claimed every one of its reminders first. The mail is composed
-    before the transaction begins, so SQLite's write lock is held only for the inserts.
-    """
-    from tracker.reminders.digest import compose
-
-    for _ in range(CLAIM_RETRIES):
-        fields = compose(digest)
-        begin_write(session)
-        try:
-            message = mail.queue(
-                session, kind=DIGEST_KIND, not_before=_send_at(digest, hold), **fields
-            )
-            session.flush()
-            message_id, now = message.id, utcnow()
-            session.execute(  # the table, not the class: a plain executemany, no ORM bookkeeping
-                sa.insert(ReminderClaim.__table__),
-                [
-                    {
-                        "item_kind": r.item.kind,
-                        "item_id": r.item.id,
-                        "recipient": digest.recipient.key,
-                        "due_date": r.due,
-                        "days_before_due": r.days_before_due,
-                        "remind_on": r.due - timedelta(days=r.days_before_due),
-                        "outbox_message_id": message_id,
-                        "created_at": now,
-                    }
-                    for r in digest.reminders
-                ],
-            )
-            session.commit()
-            return message_id
-        except sa.exc.IntegrityError:
-            session.rollback()
-        # another scan got there first: drop what it claimed, send the rest
-        claimed = _claimed(session, digest.today, digest.recipient.key)
-        session.rollback()
-        digest.reminders = [
-            r
-            for r in digest.reminders
-            if not already_covered(r.days_before_due, claimed.get(r.slot(digest.recipient)))
-        ]
-        if not digest.reminders:
-            return None
-    raise RuntimeError(f"could not claim the reminders for {digest.recipient.email}")
-
-
 #: The outbox `kind` of the digest of everything overdue a coordinator asks for.
 OVERDUE_REPORT_KIND = "overdue-report"
 
@@ -409,70 +346,3 @@ def overdue_digest(
         entities=tuple(sorted(names)),
         intro="Everything overdue in " + ", ".join(sorted(names)) + ", as you asked",
     )
-
-
-@dataclass
-class RunReport:
-    today: date
-    digests: list[Digest]
-    message_ids: list[int] = field(default_factory=list)
-    skipped: list[Skip] = field(default_factory=list)
-
-    @property
-    def reminders(self) -> int:
-        return sum(len(d.reminders) for d in self.digests)
-
-
-def run_scan(
-    session: so.Session,
-    today: date,
-    *,
-    trigger: str,
-    dry_run: bool = False,
-    hold: bool = True,
-    progress: Callable[[int, int], None] | None = None,
-    explain: bool = False,
-) -> RunReport:
-    """One scan: plan, then one transaction per digest; recorded in `ReminderRun`.
-
-    `explain` lists in the report every item left out and why.
-
-    `hold` keeps each digest back until its recipient's hour (the scheduler's runs); a run by
-    hand sends at once. `progress(done, total)` hears of each digest written.
-    """
-    run_id: int | None = None
-    if not dry_run:
-        begin_write(session)
-        run = ReminderRun(scan_date=today, trigger=trigger, started_at=utcnow())
-        session.add(run)
-        session.flush()
-        run_id = run.id
-        session.commit()
-    skipped: list[Skip] | None = [] if explain else None
-    digests = plan(session, today, skipped)
-    session.rollback()  # end the read transaction before the writes
-    report = RunReport(today, digests, skipped=skipped or [])
-    if run_id is None:
-        return report
-    for done, digest in enumerate(digests, 1):
-        message_id = write_digest(session, digest, hold=hold)
-        if message_id is not None:
-            report.message_ids.append(message_id)
-        if progress is not None:
-            progress(done, len(digests))
-    report.digests = [d for d in digests if d.reminders]
-    begin_write(session)
-    session.execute(
-        sa.update(ReminderRun)
-        .where(ReminderRun.id == run_id)
-        .values(finished_at=utcnow(), digests=len(report.message_ids), reminders=report.reminders)
-    )
-    session.commit()
-    log.info(
-        "reminder scan for %s (%s): %d reminders in %d digests",
-        today,
-        trigger,
-        report.reminders,
-        len(report.message_ids),
-    )
-    return report

@@ -36,7 +36,7 @@ from tracker.mail import deliver_pending
 from tracker.monitoring.requests import chase_rounds
 from tracker.ops.leader import LeaderLock
 from tracker.reminders.models import ReminderRun
-from tracker.reminders.scan import run_scan
+from tracker.reminders.run import run_scan
 
 log = logging.getLogger(__name__)
 
