@@ -18,10 +18,12 @@ from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutio
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.slack.jobs import DIGEST_JOB, ROUNDS_JOB, post_round_requests_job
 from tests.reminders_support import ROOT, start_tracker, stop, tracker_env, wait_for
 from tests.test_mail import free_port
 from tracker import create_app
 from tracker.extensions import db
+from tracker.jobs import EXTENSION_KEY
 from tracker.models import utcnow
 from tracker.reminders.models import ReminderRun
 from tracker.reminders.scheduler import (
@@ -101,6 +103,24 @@ def test_jobs_have_fixed_ids_coalesce_and_an_explicit_grace_time(app, session):
     scheduler = BackgroundScheduler(timezone=PARIS)
     assert configure(scheduler, app) is False
     assert {job.id for job in scheduler.get_jobs()} == {SCAN_JOB, SEND_JOB}
+
+
+def test_slacks_jobs_are_registered_and_scheduled_only_with_a_token(app, session):
+    """The scheduler knows Slack's jobs only as registered by the app factory."""
+    record_run(session, utcnow())
+    assert [job.id for job in app.extensions[EXTENSION_KEY].values()] == [DIGEST_JOB, ROUNDS_JOB]
+    token = app.config.get("SLACK_BOT_TOKEN")
+    app.config["SLACK_BOT_TOKEN"] = "xoxb-registered-jobs"
+    try:
+        scheduler = BackgroundScheduler(timezone=PARIS)
+        configure(scheduler, app)
+        jobs = {job.id: job for job in scheduler.get_jobs()}
+    finally:
+        app.config["SLACK_BOT_TOKEN"] = token
+    assert set(jobs) == {SCAN_JOB, SEND_JOB, DIGEST_JOB, ROUNDS_JOB}
+    assert str(jobs[DIGEST_JOB].trigger) == "cron[day_of_week='mon', hour='6', minute='0']"
+    assert jobs[DIGEST_JOB].args == (app,) and jobs[ROUNDS_JOB].func is post_round_requests_job
+    assert jobs[ROUNDS_JOB].max_instances == 1 and jobs[ROUNDS_JOB].coalesce is True
 
 
 def test_the_app_factory_starts_no_scheduler(app):

@@ -47,6 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from bot import chat
     from bot import models as _bot_models  # noqa: F401  (tables for Alembic)
+    from bot.slack import jobs as slack_jobs
     from bot.slack import routes as slack_routes
     from tracker import api, auth, feeds, main, manage, ops, reminders, web
     from tracker.auth import models as _auth_models  # noqa: F401  (tables for Alembic)
@@ -74,6 +75,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     request_log.init_app(app)
     app.register_blueprint(chat.bp)
     app.register_blueprint(slack_routes.bp)
+    slack_jobs.init_app(app)
     csrf.exempt(slack_routes.bp)  # Slack signs its requests; the bolt handler checks them
     app.register_blueprint(feeds.bp)
     register_commands(app)

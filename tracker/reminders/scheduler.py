@@ -1,4 +1,5 @@
-"""The one scheduler process (`tracker scheduler`): the daily reminder scan and the mail sender.
+"""The one scheduler process (`tracker scheduler`): the daily reminder scan, the mail sender,
+and the jobs the front ends register (`tracker.jobs`: Slack's weekly digest, say).
 
 It runs beside the web app, never inside a web worker (`tracker serve` starts it as a child
 process). Jobs live in memory with fixed ids; what survives a restart is the database's own
@@ -32,6 +33,7 @@ from flask import Flask
 
 from tracker.clock import today
 from tracker.extensions import db
+from tracker.jobs import registered_jobs
 from tracker.mail import deliver_pending
 from tracker.monitoring.requests import chase_rounds
 from tracker.ops.leader import LeaderLock
@@ -45,10 +47,6 @@ CATCH_UP_JOB = "reminders-catch-up"
 SEND_JOB = "outbox-sender"
 PARENT_JOB = "exit-with-parent"
 LEADER_JOB = "check-leader-lock"
-SLACK_DIGEST_JOB = "slack-weekly-digest"
-SLACK_ROUNDS_JOB = "slack-round-requests"
-#: How often open rounds are looked at for leads still to be messaged in Slack.
-SLACK_ROUNDS_SECONDS = 300
 
 #: Seconds a daily scan may be late and still run (once: `coalesce`); under a day, so a run
 #: is never taken for the next day's.
@@ -102,23 +100,6 @@ def send_job() -> None:
         report = deliver_pending(lambda: so.Session(db.engine), app.config)
     if report.sent or report.retried or report.failed:
         log.info("mail sent %d, to retry %d, failed %d", report.sent, report.retried, report.failed)
-
-
-def slack_digest_job() -> None:
-    """The weekly Slack digest per working group channel (once per week, however often run)."""
-    from bot.slack.digest import weekly_digest_job
-
-    weekly_digest_job(_job_app())
-
-
-def slack_rounds_job() -> None:
-    """Open reporting rounds' direct messages to leads (each once, however often run)."""
-    from bot.slack.app import web_client
-    from bot.slack.rounds import post_round_requests
-
-    app = _job_app()
-    with app.app_context():
-        post_round_requests(web_client(app), today())
 
 
 def check_leader_job(lock: LeaderLock) -> None:
@@ -189,26 +170,17 @@ def configure(
         misfire_grace_time=SEND_MISFIRE_GRACE,
         next_run_time=now,
     )
-    if app.config.get("SLACK_BOT_TOKEN"):
+    for job in registered_jobs(app):  # the front ends' own (Slack's digest, say)
         scheduler.add_job(
-            slack_digest_job,
-            CronTrigger(day_of_week="mon", hour=at.hour, minute=at.minute, timezone=zone),
-            id=SLACK_DIGEST_JOB,
-            name="weekly Slack digest",
+            job.run,
+            job.trigger(app, zone),
+            args=[app],
+            id=job.id,
+            name=job.name,
             replace_existing=True,
             coalesce=True,
             max_instances=1,
-            misfire_grace_time=SCAN_MISFIRE_GRACE,
-        )
-        scheduler.add_job(
-            slack_rounds_job,
-            IntervalTrigger(seconds=SLACK_ROUNDS_SECONDS, timezone=zone),
-            id=SLACK_ROUNDS_JOB,
-            name="reporting rounds' Slack requests",
-            replace_existing=True,
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=SEND_MISFIRE_GRACE,
+            misfire_grace_time=job.misfire_grace_time,
         )
     if leader is not None:
         scheduler.add_job(
