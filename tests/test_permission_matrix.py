@@ -9,17 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from tests.rounds_support import open_ws1_round
 from tests.webtools import activity, milestone, post
 from tracker import mail
 from tracker.auth.models import ApiToken
 from tracker.auth.secrets import create_api_token
-from tracker.domain.monitoring import open_round
 from tracker.feeds.services import create_token
 from tracker.manage.models import ImportUpload
 from tracker.models import Entity, Person, PersonRole, WorkingGroup
@@ -464,16 +463,7 @@ def world(session) -> World:
         session, kind="test", recipient="ilo@example.org", subject="s", text_body="t"
     )
     feed, feed_token = create_token(session, people[EMAILS["lead"]], "lead's phone")
-    round_ = open_round(
-        session,
-        groups["WS1"],
-        None,
-        label="2020, first half",
-        period_start=date(2020, 1, 1),
-        period_end=date(2020, 6, 30),
-        due=date(2020, 7, 15),
-        today=date(2020, 6, 1),
-    )
+    round_ = open_ws1_round(session)
     ilo_34 = next(i for i in round_.items if i.activity.code == "3.4" and i.entity.acronym == "ILO")
     session.commit()
     return World(

@@ -13,7 +13,6 @@ from pypdf import PdfReader
 from tracker.domain.monitoring import (
     ReportFields,
     RoundError,
-    open_round,
     programme_report,
     progress_report,
     submit_report,
@@ -22,6 +21,7 @@ from tracker.domain.status import Actor
 from tracker.models import Activity, Person, Status, WorkingGroup
 from tracker.monitoring.report import render
 
+from .rounds_support import open_ws1_round
 from .webtools import post
 
 TODAY = date(2020, 7, 20)
@@ -110,16 +110,7 @@ def test_word_and_pdf_say_what_the_html_says(session, suffix):
 
 def test_a_rounds_reports_and_summaries_make_the_report(client, session, auth):
     ws1 = group(session, "WS1")
-    round_ = open_round(
-        session,
-        ws1,
-        None,
-        label="2020, first half",
-        period_start=date(2020, 1, 1),
-        period_end=date(2020, 6, 30),
-        due=date(2020, 7, 15),
-        today=date(2020, 6, 1),
-    )
+    round_ = open_ws1_round(session)
     activity = session.scalars(
         sa.select(Activity).where(Activity.working_group_id == ws1.id, Activity.code == "3.4")
     ).one()

@@ -27,17 +27,10 @@ from tracker.monitoring.requests import chase_rounds, send_requests
 
 from .conftest import TEST_TODAY, make_app
 from .reminders_support import database_copy
+from .rounds_support import DUE, OPENED, open_ws1_round
 from .webtools import post
 
 pytest_plugins = ("tests.reminders_fixtures",)
-
-H1 = {
-    "label": "2020, first half",
-    "period_start": date(2020, 1, 1),
-    "period_end": date(2020, 6, 30),
-}
-DUE = date(2020, 7, 15)
-OPENED = date(2020, 6, 1)
 
 
 def person(session, email: str) -> Person:
@@ -53,10 +46,7 @@ def activity(session, group: str, code: str) -> Activity:
 
 
 def ws1_round(session, due: date = DUE) -> ReportingRound:
-    ws1 = session.scalars(sa.select(WorkingGroup).where(WorkingGroup.short_name == "WS1")).one()
-    round_ = open_round(
-        session, ws1, person(session, "coordinator@example.org"), due=due, today=OPENED, **H1
-    )
+    round_ = open_ws1_round(session, person(session, "coordinator@example.org"), due)
     send_requests(session, round_, OPENED)
     session.commit()
     return round_

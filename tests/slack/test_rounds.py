@@ -7,24 +7,14 @@ import sqlalchemy as sa
 
 from bot.slack.app import web_client
 from bot.slack.rounds import REPORT_CALLBACK, post_round_requests
+from tests.rounds_support import open_ws1_round
 from tests.slack.fake import TEAM
-from tracker.domain.monitoring import open_round
-from tracker.models import Person, Status, WorkingGroup
+from tracker.models import Person, Status
 from tracker.monitoring.models import RoundItem
 
 
-def open_ws1_round(session):
-    ws1 = session.scalars(sa.select(WorkingGroup).where(WorkingGroup.short_name == "WS1")).one()
-    round_ = open_round(
-        session,
-        ws1,
-        None,
-        label="2020, first half",
-        period_start=date(2020, 1, 1),
-        period_end=date(2020, 6, 30),
-        due=date(2020, 7, 15),
-        today=date(2020, 6, 1),
-    )
+def open_ws1_round_with_slack(session):
+    round_ = open_ws1_round(session)
     ilo = session.scalars(
         sa.select(Person).where(Person.email == "ilo.focal-point@example.org")
     ).one()
@@ -68,7 +58,7 @@ def submit(slack, item_id: int, status: str, progress: str):
 
 
 def test_a_lead_gets_one_message_and_reports_through_the_modal(slack, session, slack_config):
-    round_ = open_ws1_round(session)
+    round_ = open_ws1_round_with_slack(session)
     client = web_client(slack_config)
     assert post_round_requests(client, date(2020, 6, 1)) == 1  # the one lead matched to Slack
     assert post_round_requests(client, date(2020, 6, 2)) == 0
