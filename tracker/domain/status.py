@@ -46,6 +46,8 @@ def check_update(
     problems: dict[str, str] = {}
     if len(note.strip()) > MAX_NOTE:
         problems["note"] = f"at most {MAX_NOTE} characters, not {len(note.strip())}"
+    elif "\x00" in note:  # no column takes one (`TextRefused`); said here, beside its field
+        problems["note"] = "holds a NUL character"
     if isinstance(item, Activity):
         start = item.actual_start if actual_start is _UNSET else actual_start
         end = item.actual_end if actual_end is _UNSET else actual_end
