@@ -32,7 +32,9 @@ from bot.links import list_url
 from bot.rounds import ROUND_INTENTS, answer_round
 from bot.understand import Intent, Query, Vocabulary, understand, word_set
 from tracker.domain import serialize
-from tracker.domain.items import Item, ItemFilter, find_items, next_occurrence
+from tracker.domain.item import Item
+from tracker.domain.items import ItemFilter, find_items
+from tracker.domain.recurrence import next_occurrence
 from tracker.extensions import begin_write
 from tracker.links import item_url
 from tracker.models import Activity, Milestone, Person, Precision, StatusChange

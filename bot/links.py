@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from tracker.domain.items import Item
+from tracker.domain.item import Item
 
 CHAT_PATH = "/chat"
 

@@ -9,14 +9,9 @@ import pytest
 
 from tests.conftest import TEST_TODAY
 from tests.webtools import activity
+from tracker.domain.dashboard import dashboard, dashboard_counts
 from tracker.domain.entities import EntityDirectory, resolve_working_group
-from tracker.domain.items import (
-    UPCOMING_DAYS,
-    ItemFilter,
-    dashboard,
-    dashboard_counts,
-    find_items,
-)
+from tracker.domain.items import UPCOMING_DAYS, ItemFilter, find_items
 from tracker.domain.status import Actor, recent_changes, update_progress
 from tracker.models import Person, Status
 

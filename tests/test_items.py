@@ -11,10 +11,10 @@ from tracker.domain.items import (
     due_between,
     find_item_ids,
     find_items,
-    next_occurrence,
     overdue,
     upcoming,
 )
+from tracker.domain.recurrence import next_occurrence
 from tracker.models import Activity, Status, WorkingGroup, code_sort_key
 
 D = date

@@ -132,7 +132,7 @@ def test_the_sqlite_index_and_its_triggers_exist(session):
 
 def test_the_lists_filters_read_their_indexes(session):
     """An entity's items by role, and one status in due order (migration list_indexes)."""
-    from tracker.domain.items import _once, _order, _resolve_names
+    from tracker.domain.items import _once, _order, resolve_names
     from tracker.models import Status
 
     sqlite = session.get_bind().dialect.name == "sqlite"
@@ -145,7 +145,7 @@ def test_the_lists_filters_read_their_indexes(session):
             (ItemFilter(statuses=frozenset({Status.DELAYED})), Activity, "ix_activity_status_due")
         )
     for flt, model, index in cases:
-        group, entity = _resolve_names(session, flt)
+        group, entity = resolve_names(session, flt)
         statement = (
             sa.select(model.id)
             .where(*_once(model, flt, TEST_TODAY, group, entity))

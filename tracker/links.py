@@ -15,7 +15,7 @@ from flask import Flask
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RoutingException
 
-from tracker.domain.items import Item
+from tracker.domain.item import Item
 
 F = TypeVar("F", bound=Callable[..., Any])
 

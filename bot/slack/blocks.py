@@ -9,7 +9,7 @@ from typing import Any
 from bot.answer import Answer, item_facts, item_label, short_title
 from bot.language import Language
 from bot.links import chat_url, list_url
-from tracker.domain.items import Item, ItemPage
+from tracker.domain.item import Item, ItemPage
 from tracker.links import item_url
 from tracker.models import Status
 from tracker.timeline import format_date

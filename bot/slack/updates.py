@@ -22,7 +22,8 @@ from bot.slack.blocks import answer_blocks, escape, notice_modal
 from bot.slack.home import publish_home
 from bot.slack.people import NOT_MATCHED
 from tracker.clock import today
-from tracker.domain.items import Item, ItemFilter, ItemKind, find_items
+from tracker.domain.item import Item
+from tracker.domain.items import ItemFilter, ItemKind, find_items
 from tracker.domain.permissions import can_update_progress
 from tracker.domain.status import Actor, update_progress
 from tracker.extensions import db

@@ -19,7 +19,8 @@ from tracker.auth import current_person
 from tracker.auth.secrets import person_for_token
 from tracker.clock import today
 from tracker.domain.entities import UnknownName
-from tracker.domain.items import Item, ItemFilter, find_items
+from tracker.domain.item import Item
+from tracker.domain.items import ItemFilter, find_items
 from tracker.domain.permissions import PermissionDenied, can_read, can_update_progress, require
 from tracker.domain.query import PAGING, ItemKind, Paging, QueryError, parse_query
 from tracker.domain.serialize import item_json

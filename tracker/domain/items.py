@@ -1,32 +1,28 @@
-"""Items as the front ends see them, and `find_items`, which every one of them asks.
+"""`find_items`, which every front end asks: the item query in SQL.
 
 Pages, the API, the bot, the reminders and the feeds each build an `ItemFilter`
-(`tracker.domain.query`) and ask `find_items`; what due, open, overdue and upcoming mean is
-`tracker.domain.rules`', applied here in SQL and to the rows read. Recurring items expand
-into their occurrences (or, for calendar feeds, stay one series). The dashboards' tallies
-count with the same conditions.
+(`tracker.domain.query`) and get `Item`s (`tracker.domain.item`); what due, open, overdue and
+upcoming mean is `tracker.domain.rules`', applied here in SQL. Recurring items expand into
+their occurrences (`tracker.domain.recurrence`), or, for calendar feeds, stay one series.
+The dashboards count with the same conditions (`tracker.domain.dashboard`).
 """
 
 from __future__ import annotations
 
-import calendar
-import functools
 import heapq
-import weakref
 from collections import namedtuple
-from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from dateutil.relativedelta import relativedelta
-from dateutil.rrule import rrule, rruleset, rrulestr
 
 from tracker.domain import rules
 from tracker.domain.entities import EntityDirectory, resolve_working_group
+from tracker.domain.item import Item, ItemPage, list_order
 from tracker.domain.query import ItemFilter, ItemKind
+from tracker.domain.recurrence import occurrences_in
 from tracker.domain.rules import UPCOMING_DAYS, due_column, milestone_due
 from tracker.domain.search import matches_word
 from tracker.domain.themes import activities_with_themes
@@ -37,108 +33,15 @@ from tracker.models import (
     EntityRole,
     GroupRole,
     Milestone,
-    MilestoneKind,
     Person,
-    Status,
     WorkingGroup,
     WorkingGroupEntity,
-    has_uncommitted_content,
     person_working_group,
-    read_content_state,
 )
-from tracker.timeline import Precision, Timeline, format_date, format_span
+from tracker.timeline import Timeline
 
-
-@dataclass(frozen=True)
-class Item:
-    """An activity or milestone as every front end shows it; an occurrence of a recurring one
-    carries that occurrence's dates."""
-
-    kind: ItemKind
-    id: int
-    uid: str
-    code: str
-    title: str
-    description: str
-    working_group: str
-    working_group_name: str
-    status: Status
-    due: date | None
-    start: date | None
-    end: date | None
-    start_precision: Precision | None
-    end_precision: Precision | None
-    ongoing: bool
-    #: As written: an activity's timeline or a milestone's date.
-    timeline_text: str
-    #: Acronyms of the entities that lead it.
-    leads: tuple[str, ...]
-    #: (acronym, role) of every entity named on it.
-    entities: tuple[tuple[str, EntityRole], ...]
-    parent_code: str | None
-    recurrence: str | None
-    version: int
-    updated_at: datetime
-    milestone_kind: MilestoneKind | None = None
-    location: str = ""
-    start_time: time | None = None
-    end_time: time | None = None
-    timezone: str | None = None
-    #: True for one occurrence of a recurring item.
-    occurrence: bool = False
-    #: Where `leads` come from when the item names none itself (a milestone): "activity 37",
-    #: "working group EGMS"; None when they are its own.
-    leads_from: str | None = None
-    working_group_id: int = 0
-    #: The code as lists order it: an activity's `sort_key` ("3.2" before "3.10").
-    sort_code: str = ""
-
-    @property
-    def due_precision(self) -> Precision | None:
-        if self.kind == "milestone" and self.milestone_kind == MilestoneKind.MEETING:
-            return self.start_precision
-        return self.end_precision
-
-    @property
-    def due_text(self) -> str:
-        """The due date as a person writes it: "June 2020", "20 January 2020"."""
-        if self.due is None:
-            return "no date"
-        return format_date(self.due, self.due_precision)
-
-    @property
-    def when(self) -> str:
-        """The whole span as a person writes it: "20-21 January 2020"."""
-        return format_span(
-            self.start, self.end, self.start_precision, self.end_precision, ongoing=self.ongoing
-        )
-
-    @property
-    def is_open(self) -> bool:
-        return rules.is_open(self.status)
-
-    def is_overdue(self, today: date) -> bool:
-        return rules.is_overdue(self.status, self.recurrence, self.due, today)
-
-    def is_upcoming(self, today: date, days: int = UPCOMING_DAYS) -> bool:
-        return rules.is_upcoming(self.status, self.due, today, days)
-
-    def awaiting_report(self, today: date) -> bool:
-        return rules.awaits_report(
-            self.status,
-            self.milestone_kind if self.kind == "milestone" else None,
-            self.recurrence,
-            self.end or self.start,
-            today,
-        )
-
-
-@dataclass
-class ItemPage:
-    items: list[Item]
-    #: How many items match in all, of which `items` holds the first `limit`.
-    total: int
-    filter: ItemFilter = field(default_factory=ItemFilter)
+#: Per kind, the occurrences of its open recurring items due soon, as `_placed` finds them.
+Placed = dict[type[Activity] | type[Milestone], list[Item]]
 
 
 def find_items(
@@ -158,14 +61,14 @@ def find_items(
     a feed or a reminder scan reads tens of thousands of them.
     """
     query, flt = flt, flt.on(today)
-    wg_id, entity_id = _resolve_names(session, flt)
+    wg_id, entity_id = resolve_names(session, flt)
     if offset and limit is not None:
         return _page(session, query, flt, today, wg_id, entity_id, limit, offset)
     # a text search scans every row whatever the order: its row query counts them on the way,
     # where a separate count would scan them again; other filters count from an index
     counted: list[int] | None = [] if flt.text and limit is not None else None
-    items, occurrences = _first(
-        session, flt, today, wg_id, entity_id, _Lookups.load(session), limit, counted=counted
+    items, occurrences = first_items(
+        session, flt, today, wg_id, entity_id, Lookups.load(session), limit, counted=counted
     )
     if limit is None:
         return ItemPage(items, len(items), query)
@@ -187,20 +90,20 @@ def _page(
     offset: int,
 ) -> ItemPage:
     """A later page of `find_items`, cut by SQL: one statement over both kinds orders the rows
-    that do not recur by `_sort_key` and skips to the page with OFFSET.
+    that do not recur by `list_order` and skips to the page with OFFSET.
 
     The occurrences of recurring items are placed in Python (they are few), so the page may
     hold some of them: with `m` occurrences in all, the rows from `offset - m` on are enough,
     and the first of them says how many occurrences come before it.
     """
-    models = _models(flt)
-    lookups = _Lookups.load(session)
+    models = kinds_of(flt)
+    lookups = Lookups.load(session)
     placed: dict[type[Activity] | type[Milestone], list[Item]] = {}
     for model in models:  # a recurring item is never overdue
-        base = _conditions(model, flt, wg_id, entity_id)
+        base = item_conditions(model, flt, wg_id, entity_id)
         placed[model] = [] if flt.overdue else _placed(session, model, base, flt, today)
     occurrences = sorted(
-        ((_sort_key(o), o) for found in placed.values() for o in found), key=lambda pair: pair[0]
+        ((list_order(o), o) for found in placed.values() for o in found), key=lambda pair: pair[0]
     )
     legs = [
         sa.select(
@@ -269,10 +172,10 @@ def find_item_ids(session: so.Session, flt: ItemFilter, today: date, *, limit: i
     of the items (the timeline): the same filters, order and total, but per kind only a few
     columns of the first rows, with no entities and no whole rows of recurring items."""
     flt = flt.on(today)
-    wg_id, entity_id = _resolve_names(session, flt)
+    wg_id, entity_id = resolve_names(session, flt)
     pages: list[list[tuple[Any, ...]]] = []
     total = 0
-    for model in _models(flt):
+    for model in kinds_of(flt):
         kind: ItemKind = "activity" if model is Activity else "milestone"
         once = _once(model, flt, today, wg_id, entity_id)
         due = due_column(model)
@@ -291,239 +194,17 @@ def find_item_ids(session: so.Session, flt: ItemFilter, today: date, *, limit: i
         ]
         placed: list[Item] = []
         if not flt.overdue:  # a recurring item is never overdue
-            placed = _placed(session, model, _conditions(model, flt, wg_id, entity_id), flt, today)
+            placed = _placed(
+                session, model, item_conditions(model, flt, wg_id, entity_id), flt, today
+            )
         total += len(placed)
-        occurrences = sorted(_sort_key(o) for o in placed)
+        occurrences = sorted(list_order(o) for o in placed)
         pages.append(list(heapq.merge(keyed, occurrences[:limit]))[:limit])
     first = list(heapq.merge(*pages))[:limit]
     return ItemIds([(k[4], k[5]) for k in first], total)
 
 
-@dataclass
-class DashboardCounts:
-    """What a dashboard tallies, per working group (short name)."""
-
-    #: Items matching the filter per status; a recurring item once, or once per occurrence
-    #: in the filter's window if it has one.
-    by_status: dict[str, dict[Status, int]]
-    #: Of those (without a window), how many are overdue, and how many open ones are due in
-    #: the next `UPCOMING_DAYS` days, occurrences of recurring items included.
-    overdue: dict[str, int]
-    due_soon: dict[str, int]
-    #: Of those, how many open ones a given entity leads (see `dashboard`).
-    led: int | None = None
-
-
-@dataclass
-class Dashboard:
-    """A dashboard's tallies and the first items of its overdue and upcoming sections."""
-
-    counts: DashboardCounts
-    #: `find_items` pages, their totals taken from `counts`; each page's `filter` is the
-    #: query its card links to.
-    overdue: ItemPage
-    upcoming: ItemPage
-    #: The query behind `counts.led` (the open items the leader leads), if there is a leader.
-    led: ItemFilter | None = None
-
-    def by_status(self, status: Status) -> ItemFilter:
-        """The query behind a card counting one status."""
-        return replace(self.overdue.filter, overdue=False, statuses=frozenset({status}))
-
-
-def dashboard(
-    session: so.Session,
-    today: date,
-    *,
-    working_group: WorkingGroup | None,
-    size: int,
-    leader: Entity | None = None,
-    soon_days: int = UPCOMING_DAYS,
-) -> Dashboard:
-    """What the dashboard of a working group (or of all) shows, each number counted once.
-
-    The same as `dashboard_counts`, then `find_items` with `overdue` and with the next
-    `soon_days` days of open items (the first `size` of each), and, as `counts.led`, the total
-    of `find_items` for the open items `leader` leads. But names and small tables are read
-    once, the sections' totals are the tallies', and the occurrences of recurring items due
-    soon are placed once for both the tally and the section.
-    """
-    # no window: a recurring item counts once
-    flt = ItemFilter(working_group=working_group.short_name if working_group else None)
-    wg_id = working_group.id if working_group else None
-    counts, soon_placed = _remembered_tally(
-        session, flt, today, soon_days, wg_id, leader.id if leader else None
-    )
-    lookups = _Lookups.load(session)
-    late = replace(flt, overdue=True)
-    soon = replace(flt, upcoming=soon_days)
-    first_late, _ = _first(session, late, today, wg_id, None, lookups, size)
-    first_soon, _ = _first(session, soon.on(today), today, wg_id, None, lookups, size, soon_placed)
-    led = (
-        None
-        if leader is None
-        else replace(flt, entity=leader.acronym, leading_only=True, open_only=True)
-    )
-    return Dashboard(
-        counts,
-        ItemPage(first_late, sum(counts.overdue.values()), late),
-        ItemPage(first_soon, sum(counts.due_soon.values()), soon),
-        led,
-    )
-
-
-def dashboard_counts(
-    session: so.Session, flt: ItemFilter, today: date, soon_days: int = UPCOMING_DAYS
-) -> DashboardCounts:
-    """The dashboard's tallies: one statement counts them all, then the recurring items.
-
-    They agree with `find_items`: by status with `flt`, overdue with `flt` and `overdue`, due
-    soon with `flt` and the next `soon_days` days of open items.
-    """
-    return _tally(session, flt, today, soon_days, *_resolve_names(session, flt))[0]
-
-
-#: Per kind, the occurrences of its open recurring items due soon, as `_placed` finds them.
-_Placed = dict[type[Activity] | type[Milestone], list[Item]]
-
-
-def _tally(
-    session: so.Session,
-    flt: ItemFilter,
-    today: date,
-    soon_days: int,
-    wg_id: int | None,
-    entity_id: int | None,
-    leader_id: int | None = None,
-) -> tuple[DashboardCounts, _Placed]:
-    """`dashboard_counts`, with the items `leader_id` leads (only without a window), and the
-    occurrences due soon it placed."""
-    assert leader_id is None or not flt.windowed, "led items are counted as rows, without a window"
-    counts = DashboardCounts({}, {}, {}, None if leader_id is None else 0)
-    soon = replace(flt, upcoming=soon_days).on(today)
-    soon_span = rules.upcoming_window(today, soon_days)
-    per_group = {"late": counts.overdue, "soon": counts.due_soon}
-
-    def add(measure: str, group: str, status: Status, count: int) -> None:
-        by_status = counts.by_status.get(group)
-        if by_status is None:
-            by_status = counts.by_status[group] = dict.fromkeys(Status, 0)
-        if measure == "all":
-            by_status[status] += count
-        elif measure == "led":
-            counts.led = (counts.led or 0) + count
-        else:
-            per_group[measure][group] = per_group[measure].get(group, 0) + count
-
-    kinds = _models(flt)
-    counted: list[sa.Select[Any]] = []
-    for model in kinds:
-        once = [*_conditions(model, flt, wg_id, entity_id), *_window_conditions(model, flt, today)]
-        if flt.windowed:
-            once.append(model.recurrence.is_(None))
-        # a grouped count per measure, its condition in WHERE: each reads a range of the group
-        # index alone, where one pass with a CASE per measure evaluated them on every row
-        measures = [
-            ("all", once),
-            ("late", [*once, rules.overdue_condition(model, today)]),
-            (
-                "soon",
-                [*once, model.recurrence.is_(None), rules.due_within_condition(model, *soon_span)],
-            ),
-        ]
-        if leader_id is not None:  # without a window a recurring item counts once, as a row
-            mine = replace(flt, leading_only=True, open_only=True)
-            # one count per disjoint way of being led: each reads an index, where their OR
-            # made PostgreSQL scan every milestone
-            measures += [
-                ("led", [*_conditions(model, mine, wg_id, None), alternative])
-                for alternative in rules.entity_alternatives(model, leader_id, leading_only=True)
-            ]
-        for measure, where in measures:
-            counted.append(
-                sa.select(
-                    sa.literal_column(f"'{measure}'").label("measure"),
-                    model.working_group_id.label("group_id"),
-                    model.status.label("status"),
-                    sa.func.count().label("n"),
-                )
-                .where(*where)
-                .group_by(model.working_group_id, model.status)
-            )
-    if counted:
-        union = sa.union_all(*counted).subquery()
-        for measure, group, status, n in session.execute(
-            sa.select(union.c.measure, WorkingGroup.short_name, union.c.status, union.c.n).join(
-                WorkingGroup, WorkingGroup.id == union.c.group_id
-            )
-        ):
-            add(measure, group, status, n)
-    placed: _Placed = {model: [] for model in kinds}
-    if flt.overdue:  # a recurring item is never overdue
-        return counts, placed
-    for model in kinds:
-        for series in _outlines(session, model, _conditions(model, flt, wg_id, entity_id)):
-            group = series.working_group
-            if flt.windowed:
-                for found in _occurrences_in(series, flt, today):
-                    add("all", group, found.status, 1)
-            if series.is_open:
-                due_soon = _occurrences_in(series, soon, today)
-                placed[model].extend(due_soon)
-                add("soon", group, series.status, len(due_soon))
-    return counts, placed
-
-
-#: Per database, the dashboards' tallies counted at its current content state (version and
-#: when it moved, so a restored database cannot match tallies of another past), by day,
-#: window, group and leader.
-_TALLIES: weakref.WeakKeyDictionary[
-    sa.Engine, dict[tuple[Any, ...], tuple[DashboardCounts, _Placed]]
-]
-_TALLIES = weakref.WeakKeyDictionary()
-#: Dashboards told apart at one content state: groups (and all) times leading entities.
-_TALLIES_KEPT = 1024
-
-
-def _remembered_tally(
-    session: so.Session,
-    flt: ItemFilter,
-    today: date,
-    soon_days: int,
-    wg_id: int | None,
-    leader_id: int | None,
-) -> tuple[DashboardCounts, _Placed]:
-    """`_tally`, counted once per content state: counting reads every row (tens of ms on
-    PostgreSQL at 50,000 milestones), and most requests come while nothing changed.
-
-    Exact: a tally is kept only if the content state read before it is still the one read
-    after it, so every statement between saw that one state, also where each statement has
-    its own snapshot (PostgreSQL's READ COMMITTED). A session whose transaction changed the
-    workplan without committing counts for itself alone.
-    """
-    state = read_content_state(session)  # first: autoflush notes the session's own changes
-    if has_uncommitted_content(session):
-        return _tally(session, flt, today, soon_days, wg_id, None, leader_id)
-    kept = _TALLIES.setdefault(session.get_bind().engine, {})
-    key = (state, today, soon_days, wg_id, leader_id)
-    found = kept.get(key)
-    if found is None:
-        found = _tally(session, flt, today, soon_days, wg_id, None, leader_id)
-        if read_content_state(session) == state:
-            if len(kept) >= _TALLIES_KEPT or any(other[0] != state for other in kept):
-                kept.clear()
-            kept[key] = found
-    counts, placed = found
-    # copies: the caller may change what it is given
-    return replace(
-        counts,
-        by_status={group: dict(n) for group, n in counts.by_status.items()},
-        overdue=dict(counts.overdue),
-        due_soon=dict(counts.due_soon),
-    ), {model: list(items) for model, items in placed.items()}
-
-
-def _resolve_names(session: so.Session, flt: ItemFilter) -> tuple[int | None, int | None]:
+def resolve_names(session: so.Session, flt: ItemFilter) -> tuple[int | None, int | None]:
     wg_id = resolve_working_group(session, flt.working_group).id if flt.working_group else None
     entity_id = EntityDirectory.load(session).resolve(flt.entity).id if flt.entity else None
     return wg_id, entity_id
@@ -546,18 +227,6 @@ def upcoming(
     return due_between(session, today, today + timedelta(days=days), today, flt)
 
 
-def _sort_key(item: Item) -> tuple[bool, date, int, str, str, int]:
-    """The order of every list, soonest due first, undated last; `_order` in SQL."""
-    return (
-        item.due is None,
-        item.due or date.max,
-        item.working_group_id,
-        item.sort_code,
-        item.kind,
-        item.id,
-    )
-
-
 def _sort_code(model: type[Activity] | type[Milestone]) -> sa.ColumnElement[str]:
     return Activity.sort_key if model is Activity else Milestone.code  # type: ignore[return-value]
 
@@ -565,7 +234,7 @@ def _sort_code(model: type[Activity] | type[Milestone]) -> sa.ColumnElement[str]
 # --- the queries ----------------------------------------------------------------------------
 
 
-def _conditions(
+def item_conditions(
     model: type[Activity] | type[Milestone],
     flt: ItemFilter,
     wg_id: int | None,
@@ -613,7 +282,7 @@ def _entity_condition(
     return sa.or_(*rules.entity_alternatives(model, entity_id, leading_only=flt.leading_only))
 
 
-def _window_conditions(
+def window_conditions(
     model: type[Activity] | type[Milestone], flt: ItemFilter, today: date
 ) -> list[sa.ColumnElement[bool]]:
     due = due_column(model)
@@ -682,7 +351,7 @@ _ROW_COLUMNS: dict[type[Activity] | type[Milestone], tuple[Any, ...]] = {
 
 
 @dataclass(frozen=True)
-class _Lookups:
+class Lookups:
     """The small tables every item refers to, read once per query."""
 
     #: working group id -> (short name, name)
@@ -692,7 +361,7 @@ class _Lookups:
     group_entities: dict[int, tuple[tuple[str, EntityRole], ...]]
 
     @classmethod
-    def load(cls, session: so.Session) -> _Lookups:
+    def load(cls, session: so.Session) -> Lookups:
         groups = {
             r.id: (r.short_name, r.name)
             for r in session.execute(
@@ -723,7 +392,7 @@ def _rows(
     session: so.Session,
     model: type[Activity] | type[Milestone],
     where: list[sa.ColumnElement[bool]],
-    lookups: _Lookups,
+    lookups: Lookups,
     *,
     order: list[Any] | None = None,
     limit: int | None = None,
@@ -801,7 +470,7 @@ def _find(
     wg_id: int | None,
     entity_id: int | None,
     limit: int | None,
-    lookups: _Lookups,
+    lookups: Lookups,
     placed: list[Item] | None = None,
     counted: list[int] | None = None,
 ) -> tuple[list[Item], int]:
@@ -811,14 +480,14 @@ def _find(
     if flt.overdue:  # a recurring item is never overdue
         return items, 0
     if placed is None:
-        placed = _placed(session, model, _conditions(model, flt, wg_id, entity_id), flt, today)
+        placed = _placed(session, model, item_conditions(model, flt, wg_id, entity_id), flt, today)
     occurrences, occurrence_count = _recurring(session, model, placed, limit, lookups)
-    merged = list(heapq.merge(items, occurrences, key=_sort_key))
+    merged = list(heapq.merge(items, occurrences, key=list_order))
     return (merged[:limit] if limit is not None else merged), occurrence_count
 
 
 def _order(model: type[Activity] | type[Milestone], flt: ItemFilter) -> list[Any]:
-    """The order of the rows that do not recur (occurrences are merged in by `_sort_key`)."""
+    """The order of the rows that do not recur (occurrences are merged in by `list_order`)."""
     due = due_column(model)
     # NULLS LAST lets the engines walk the due index in order and stop at the limit; with a
     # text search, which may match nothing, a scan and a sort cost less than that walk
@@ -828,7 +497,7 @@ def _order(model: type[Activity] | type[Milestone], flt: ItemFilter) -> list[Any
     return order
 
 
-def _models(flt: ItemFilter) -> list[type[Activity] | type[Milestone]]:
+def kinds_of(flt: ItemFilter) -> list[type[Activity] | type[Milestone]]:
     return [m for k, m in (("activity", Activity), ("milestone", Milestone)) if k in flt.kinds]
 
 
@@ -843,27 +512,27 @@ def _once(
     # cheap tests first: engines that keep the written order then skip the text search
     return [
         model.recurrence.is_(None),
-        *_window_conditions(model, flt, today),
-        *_conditions(model, flt, wg_id, entity_id),
+        *window_conditions(model, flt, today),
+        *item_conditions(model, flt, wg_id, entity_id),
     ]
 
 
-def _first(
+def first_items(
     session: so.Session,
     flt: ItemFilter,
     today: date,
     wg_id: int | None,
     entity_id: int | None,
-    lookups: _Lookups,
+    lookups: Lookups,
     limit: int | None,
-    placed: _Placed | None = None,
+    placed: Placed | None = None,
     counted: list[int] | None = None,
 ) -> tuple[list[Item], int]:
     """The first `limit` items matching `flt`, and how many occurrences of recurring items do
     (`placed`: those occurrences, if already placed; `counted`: see `_rows`)."""
     pages: list[list[Item]] = []
     occurrences = 0
-    for model in _models(flt):
+    for model in kinds_of(flt):
         items, count = _find(
             session,
             model,
@@ -878,7 +547,7 @@ def _first(
         )
         pages.append(items)
         occurrences += count
-    merged = list(heapq.merge(*pages, key=_sort_key))
+    merged = list(heapq.merge(*pages, key=list_order))
     return (merged[:limit] if limit is not None else merged), occurrences
 
 
@@ -893,7 +562,7 @@ def _count_once(
             .where(*_once(model, flt, today, wg_id, entity_id))
         )
         or 0
-        for model in _models(flt)
+        for model in kinds_of(flt)
     )
 
 
@@ -902,7 +571,7 @@ def _recurring(
     model: type[Activity] | type[Milestone],
     placed: list[Item],
     limit: int | None,
-    lookups: _Lookups,
+    lookups: Lookups,
 ) -> tuple[list[Item], int]:
     """The `placed` occurrences of recurring items, soonest first (the first `limit`), and how
     many.
@@ -910,7 +579,7 @@ def _recurring(
     Occurrences are placed from a few columns of every recurring row (`_placed`); only the rows
     whose occurrences are kept are then loaded whole.
     """
-    placed = sorted(placed, key=_sort_key)
+    placed = sorted(placed, key=list_order)
     kept = placed if limit is None else placed[:limit]
     wanted = [model.id.in_({o.id for o in kept})]  # also for none: the same queries always
     whole = {item.id: item for item in _rows(session, model, wanted, lookups)}
@@ -926,8 +595,8 @@ def _placed(
 ) -> list[Item]:
     """The occurrences of the recurring items matching `base` that `flt` finds, as outlines."""
     placed: list[Item] = []
-    for series in _outlines(session, model, base):
-        found = _occurrences_in(series, flt, today)
+    for series in outlines(session, model, base):
+        found = occurrences_in(series, flt, today)
         if flt.series:  # the series itself, when one of its occurrences is in the window
             found = [series] if found else []
         placed.extend(found)
@@ -965,7 +634,7 @@ _OUTLINE_COLUMNS: dict[type[Activity] | type[Milestone], tuple[sa.ColumnElement[
 }
 
 
-def _outlines(
+def outlines(
     session: so.Session, model: type[Activity] | type[Milestone], base: list[sa.ColumnElement[bool]]
 ) -> list[Item]:
     """The recurring items matching `base`, each with only what places its occurrences."""
@@ -1042,7 +711,7 @@ def _with_timing(item: Item, placed: Item) -> Item:
     )
 
 
-def _activity_item(r: Any, lookups: _Lookups, entities: list[tuple[str, EntityRole]]) -> Item:
+def _activity_item(r: Any, lookups: Lookups, entities: list[tuple[str, EntityRole]]) -> Item:
     short_name, name = lookups.groups[r.working_group_id]
     return Item(
         kind="activity",
@@ -1072,7 +741,7 @@ def _activity_item(r: Any, lookups: _Lookups, entities: list[tuple[str, EntityRo
     )
 
 
-def _milestone_item(r: Any, lookups: _Lookups, entities: _Named, leads: tuple[str, ...]) -> Item:
+def _milestone_item(r: Any, lookups: Lookups, entities: _Named, leads: tuple[str, ...]) -> Item:
     """A milestone is led by its activity's leads, or else by its working group's."""
     short_name, name = lookups.groups[r.working_group_id]
     return Item(
@@ -1109,95 +778,6 @@ def _milestone_item(r: Any, lookups: _Lookups, entities: _Named, leads: tuple[st
         end_time=r.end_time,
         timezone=r.timezone,
     )
-
-
-# --- recurrence -----------------------------------------------------------------------------
-
-
-def _period_end(start: date, precision: Precision | None) -> date:
-    if precision == Precision.YEAR:
-        return date(start.year, 12, 31)
-    if precision == Precision.MONTH:
-        return date(start.year, start.month, calendar.monthrange(start.year, start.month)[1])
-    return start
-
-
-@functools.lru_cache(maxsize=512)
-def _rule(recurrence: str, start: date) -> rrule | rruleset:
-    """A rule parsed once and its occurrences kept: stepping through rules on every query cost
-    more than the queries themselves. A weekly rule keeps ~2,600 dates for the 50 years the
-    next occurrence is looked for in, so the cache is bounded."""
-    return rrulestr(recurrence, dtstart=datetime.combine(start, time()), cache=True)
-
-
-def occurrence_starts(item: Item, after: date, before: date) -> Iterator[date]:
-    """Start dates of a recurring item's occurrences with start in [after, before]."""
-    if item.recurrence is None or item.start is None:
-        return
-    rule = _rule(item.recurrence, item.start)
-    until = item.end if item.kind == "activity" and not item.ongoing else None
-    # lazily: callers that want the next occurrence stop at the first, not decades later
-    for moment in rule.xafter(datetime.combine(after, time()), inc=True):  # type: ignore[union-attr]
-        if moment.date() > before or (until is not None and moment.date() > until):
-            return
-        yield moment.date()
-
-
-def occurrence(item: Item, start: date) -> Item:
-    """The occurrence of a recurring item that starts on `start` (see `occurrence_starts`)."""
-    if item.kind == "activity":
-        # one occurrence is the period the start was written as: "January 2018" recurs as Januaries
-        end = _period_end(start, item.start_precision)
-        return replace(
-            item,
-            start=start,
-            end=end,
-            due=end,
-            end_precision=item.start_precision,
-            ongoing=False,
-            occurrence=True,
-        )
-    assert item.start is not None
-    end = start + ((item.end - item.start) if item.end else timedelta(0))
-    if item.end is not None and item.end_precision in (Precision.MONTH, Precision.YEAR):
-        # whole periods shift as wholes: "2020" every other year recurs as 2022, not as
-        # 2 January 2022 to 1 January 2023
-        end = _period_end(item.end + relativedelta(start, item.start), item.end_precision)
-    shifted = replace(item, start=start, end=end, occurrence=True)
-    return replace(shifted, due=milestone_due(item.milestone_kind, shifted.start, shifted.end))
-
-
-def _occurrences_in(item: Item, flt: ItemFilter, today: date) -> list[Item]:
-    """A recurring item's occurrences due in the filter's window; without a window, the next one."""
-    if item.start is None:
-        return [] if flt.windowed else [item]
-    # an occurrence may start up to one period before its due date
-    slack = relativedelta(years=1, days=1)
-    if flt.windowed:
-        lower = (flt.due_from or item.start) - slack
-        upper = flt.due_to or (flt.due_from or today) + relativedelta(years=10)
-        found = [occurrence(item, s) for s in occurrence_starts(item, lower, upper)]
-        return [
-            o
-            for o in found
-            if o.due is not None
-            and (flt.due_from is None or o.due >= flt.due_from)
-            and (flt.due_to is None or o.due <= flt.due_to)
-        ]
-    upcoming_ones = (
-        occurrence(item, s)
-        for s in occurrence_starts(item, today - slack, today + relativedelta(years=50))
-    )
-    nxt = next((o for o in upcoming_ones if o.due is not None and o.due >= today), None)
-    return [nxt] if nxt else [item]
-
-
-def next_occurrence(item: Item, today: date) -> Item | None:
-    """The next occurrence due on or after today, or the item itself if it does not recur."""
-    if item.recurrence is None:
-        return item if item.due is not None and item.due >= today else None
-    found = _occurrences_in(item, ItemFilter(), today)
-    return found[0] if found and found[0].occurrence else None
 
 
 # --- writing derived dates ------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from tracker.domain.items import Item
+from tracker.domain.item import Item
 from tracker.links import item_url
 
 #: The short form the bot's answers and `tracker items --json` give (README, "The chat bot").

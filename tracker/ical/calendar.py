@@ -40,7 +40,8 @@ from icalendar import (
 from icalendar.parser import Contentline
 from icalendar.parser_tools import DEFAULT_ENCODING
 
-from tracker.domain.items import Item, occurrence, occurrence_starts
+from tracker.domain.item import Item
+from tracker.domain.recurrence import occurrence, occurrence_starts
 from tracker.ical.timezones import vtimezone
 from tracker.links import item_url
 from tracker.models import MilestoneKind, Precision, Status

@@ -11,8 +11,9 @@ from flask.typing import ResponseReturnValue
 
 from tracker.auth import current_person, login_required
 from tracker.clock import today
+from tracker.domain.dashboard import dashboard
 from tracker.domain.entities import UnknownName
-from tracker.domain.items import UPCOMING_DAYS, dashboard, find_items
+from tracker.domain.items import UPCOMING_DAYS, find_items
 from tracker.domain.permissions import can_update_progress, require
 from tracker.domain.query import PAGING, Paging, QueryError, query_args
 from tracker.domain.rules import row_is_overdue

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import current_app, render_template
 
-from tracker.domain.items import Item
+from tracker.domain.item import Item
 from tracker.ical.calendar import build_calendar
 from tracker.links import item_url
 from tracker.models import CLOSED_STATUSES, Status

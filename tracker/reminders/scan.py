@@ -28,7 +28,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
 
-from tracker.domain.items import Item, ItemFilter, due_between, overdue
+from tracker.domain.item import Item
+from tracker.domain.items import ItemFilter, due_between, overdue
 from tracker.models import Entity, Person, PersonRole, WorkingGroup, parse_lead_days
 from tracker.reminders.models import ReminderClaim, ReminderOptOut
 

@@ -1,0 +1,107 @@
+"""Recurring items: their occurrences, as the item query and the feeds place them.
+
+An occurrence carries its own dates and no status of its own, which is why a repeating item
+is never overdue (`tracker.domain.rules`).
+"""
+
+from __future__ import annotations
+
+import calendar
+import functools
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
+
+from dateutil.relativedelta import relativedelta
+from dateutil.rrule import rrule, rruleset, rrulestr
+
+from tracker.domain.item import Item
+from tracker.domain.query import ItemFilter
+from tracker.domain.rules import milestone_due
+from tracker.timeline import Precision
+
+
+def _period_end(start: date, precision: Precision | None) -> date:
+    if precision == Precision.YEAR:
+        return date(start.year, 12, 31)
+    if precision == Precision.MONTH:
+        return date(start.year, start.month, calendar.monthrange(start.year, start.month)[1])
+    return start
+
+
+@functools.lru_cache(maxsize=512)
+def _rule(recurrence: str, start: date) -> rrule | rruleset:
+    """A rule parsed once and its occurrences kept: stepping through rules on every query cost
+    more than the queries themselves. A weekly rule keeps ~2,600 dates for the 50 years the
+    next occurrence is looked for in, so the cache is bounded."""
+    return rrulestr(recurrence, dtstart=datetime.combine(start, time()), cache=True)
+
+
+def occurrence_starts(item: Item, after: date, before: date) -> Iterator[date]:
+    """Start dates of a recurring item's occurrences with start in [after, before]."""
+    if item.recurrence is None or item.start is None:
+        return
+    rule = _rule(item.recurrence, item.start)
+    until = item.end if item.kind == "activity" and not item.ongoing else None
+    # lazily: callers that want the next occurrence stop at the first, not decades later
+    for moment in rule.xafter(datetime.combine(after, time()), inc=True):  # type: ignore[union-attr]
+        if moment.date() > before or (until is not None and moment.date() > until):
+            return
+        yield moment.date()
+
+
+def occurrence(item: Item, start: date) -> Item:
+    """The occurrence of a recurring item that starts on `start` (see `occurrence_starts`)."""
+    if item.kind == "activity":
+        # one occurrence is the period the start was written as: "January 2018" recurs as Januaries
+        end = _period_end(start, item.start_precision)
+        return replace(
+            item,
+            start=start,
+            end=end,
+            due=end,
+            end_precision=item.start_precision,
+            ongoing=False,
+            occurrence=True,
+        )
+    assert item.start is not None
+    end = start + ((item.end - item.start) if item.end else timedelta(0))
+    if item.end is not None and item.end_precision in (Precision.MONTH, Precision.YEAR):
+        # whole periods shift as wholes: "2020" every other year recurs as 2022, not as
+        # 2 January 2022 to 1 January 2023
+        end = _period_end(item.end + relativedelta(start, item.start), item.end_precision)
+    shifted = replace(item, start=start, end=end, occurrence=True)
+    return replace(shifted, due=milestone_due(item.milestone_kind, shifted.start, shifted.end))
+
+
+def occurrences_in(item: Item, flt: ItemFilter, today: date) -> list[Item]:
+    """A recurring item's occurrences due in the filter's window; without a window, the next one."""
+    if item.start is None:
+        return [] if flt.windowed else [item]
+    # an occurrence may start up to one period before its due date
+    slack = relativedelta(years=1, days=1)
+    if flt.windowed:
+        lower = (flt.due_from or item.start) - slack
+        upper = flt.due_to or (flt.due_from or today) + relativedelta(years=10)
+        found = [occurrence(item, s) for s in occurrence_starts(item, lower, upper)]
+        return [
+            o
+            for o in found
+            if o.due is not None
+            and (flt.due_from is None or o.due >= flt.due_from)
+            and (flt.due_to is None or o.due <= flt.due_to)
+        ]
+    upcoming_ones = (
+        occurrence(item, s)
+        for s in occurrence_starts(item, today - slack, today + relativedelta(years=50))
+    )
+    nxt = next((o for o in upcoming_ones if o.due is not None and o.due >= today), None)
+    return [nxt] if nxt else [item]
+
+
+def next_occurrence(item: Item, today: date) -> Item | None:
+    """The next occurrence due on or after today, or the item itself if it does not recur."""
+    if item.recurrence is None:
+        return item if item.due is not None and item.due >= today else None
+    found = occurrences_in(item, ItemFilter(), today)
+    return found[0] if found and found[0].occurrence else None
