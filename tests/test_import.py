@@ -237,6 +237,33 @@ def test_cross_row_errors_are_reported(session, tmp_path):
     assert "x.csv, row 6, field 'parent': A1 would be its own ancestor" in messages
 
 
+def test_a_milestone_naming_entities_is_refused_not_dropped(session, tmp_path):
+    """Milestones take their activity's entities (or their working group's): entities on a
+    milestone row would be stored nowhere, so the row is an error, and nothing is written."""
+    path = write_csv(
+        tmp_path / "m.csv",
+        [
+            {
+                "working_group": "WS1",
+                "code": "3.2-M9",
+                "title": "Launch",
+                "type": "meeting",
+                "parent": "3.2",
+                "entities": "UNICEF",
+            },
+        ],
+    )
+    before = session.scalar(sa.select(sa.func.count()).select_from(Milestone))
+    with pytest.raises(ImportFailed) as caught:
+        import_files(session, [path], TEST_TODAY)
+    assert [str(e) for e in caught.value.errors] == [
+        "m.csv, row 2, field 'entities': only activities name entities; a milestone takes its "
+        "activity's, or, without one, its working group's"
+    ]
+    session.rollback()
+    assert session.scalar(sa.select(sa.func.count()).select_from(Milestone)) == before
+
+
 def test_unknown_and_missing_columns(session, tmp_path):
     path = tmp_path / "cols.csv"
     path.write_text("working_group,code,titel\nWS1,1,x\n", encoding="utf-8")

@@ -209,6 +209,14 @@ def read_spec(
         for name in ("time", "timezone", "location"):
             if v.get(name):
                 errors.append(row.error(name, "only milestones have a time, zone or location"))
+    elif v.get("entities", "").strip():  # kept nowhere: refused rather than dropped unsaid
+        errors.append(
+            row.error(
+                "entities",
+                "only activities name entities; a milestone takes its activity's, or, without "
+                "one, its working group's",
+            )
+        )
     if len(errors) > before or group is None:
         return None
     return ItemSpec(
