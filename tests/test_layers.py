@@ -36,11 +36,8 @@ SHARED = {
     # who is signed in and what their session or token is: every web front end asks it
     "tracker.auth",
 }
-#: Single exceptions, each with its reason. Keep this short.
-ALLOWED = {
-    # the daily scan chases reporting rounds in the same run, with its retries and catch-up
-    ("tracker.reminders.scheduler", "tracker.monitoring.requests"),
-}
+#: Single exceptions, each with its reason. Keep this short: it is empty.
+ALLOWED: set[tuple[str, str]] = set()
 
 
 def _modules() -> dict[str, Path]:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import urllib.request
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,9 +22,11 @@ from bot.slack.jobs import DIGEST_JOB, ROUNDS_JOB, post_round_requests_job
 from tests.reminders_support import ROOT, start_tracker, stop, tracker_env, wait_for
 from tests.test_mail import free_port
 from tracker import create_app
+from tracker.clock import today
 from tracker.extensions import db
-from tracker.jobs import EXTENSION_KEY
+from tracker.jobs import DAILY_TASKS_KEY, EXTENSION_KEY, daily_tasks, register_daily_task
 from tracker.models import utcnow
+from tracker.monitoring.requests import chase_rounds
 from tracker.reminders.models import ReminderRun
 from tracker.reminders.scheduler import (
     CATCH_UP_JOB,
@@ -157,6 +159,33 @@ def test_after_a_clock_jump_of_several_days_the_daily_scan_runs_once(committed_a
             sa.select(ReminderRun.trigger).where(ReminderRun.finished_at > now)
         ).all()
     assert runs == ["schedule"]
+
+
+def test_the_daily_scan_runs_the_registered_daily_tasks_in_its_transaction(
+    committed_app, monkeypatch
+):
+    """The rounds' chasers are registered by the app factory; the scan runs each task for its
+    day, in its session, and commits what they did with its own."""
+    from tracker.reminders import scheduler
+
+    assert chase_rounds in daily_tasks(committed_app)
+    seen: list[tuple[object, date]] = []
+
+    def task(session, day):
+        seen.append((session, day))
+        session.add(ReminderRun(scan_date=day, trigger="task", started_at=utcnow()))
+
+    registered = dict(committed_app.extensions[DAILY_TASKS_KEY])
+    register_daily_task(committed_app, "probe", task)
+    monkeypatch.setattr(scheduler, "_app", committed_app)
+    try:
+        scheduler.scan_job()
+    finally:
+        committed_app.extensions[DAILY_TASKS_KEY] = registered
+    with committed_app.app_context():
+        assert [day for _, day in seen] == [today()]
+        triggers = db.session.scalars(sa.select(ReminderRun.trigger)).all()
+    assert "task" in triggers and "schedule" in triggers
 
 
 def test_a_scan_that_fails_on_the_database_is_tried_again(tmp_path, monkeypatch, caplog):

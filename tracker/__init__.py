@@ -57,6 +57,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from tracker.mail import models as _mail_models  # noqa: F401  (tables for Alembic)
     from tracker.manage import models as _manage_models  # noqa: F401  (tables for Alembic)
     from tracker.monitoring import models as _monitoring_models  # noqa: F401  (tables for Alembic)
+    from tracker.monitoring import requests as round_requests
     from tracker.monitoring import routes as monitoring
     from tracker.ops import request_log
     from tracker.reminders import models as _reminder_models  # noqa: F401  (tables for Alembic)
@@ -76,6 +77,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(chat.bp)
     app.register_blueprint(slack_routes.bp)
     slack_jobs.init_app(app)
+    round_requests.init_app(app)
     csrf.exempt(slack_routes.bp)  # Slack signs its requests; the bolt handler checks them
     app.register_blueprint(feeds.bp)
     register_commands(app)

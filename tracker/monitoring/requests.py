@@ -15,10 +15,11 @@ from datetime import date
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app
+from flask import Flask, current_app
 
 from tracker import mail
 from tracker.domain.monitoring import completion_of, lead_recipients, round_steps_due
+from tracker.jobs import register_daily_task
 from tracker.models import Entity
 from tracker.monitoring.models import ReportingRound, RoundItem, RoundMessage
 from tracker.timeline import format_date
@@ -142,3 +143,8 @@ def compose(
         "Every report goes into the item's history, as any progress update does.",
     ]
     return subject, "\n".join(lines)
+
+
+def init_app(app: Flask) -> None:
+    """The chasers go out with the daily reminder scan (`tracker.jobs`)."""
+    register_daily_task(app, "reporting-round-chasers", chase_rounds)

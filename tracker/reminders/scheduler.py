@@ -33,9 +33,8 @@ from flask import Flask
 
 from tracker.clock import today
 from tracker.extensions import db
-from tracker.jobs import registered_jobs
+from tracker.jobs import daily_tasks, registered_jobs
 from tracker.mail import deliver_pending
-from tracker.monitoring.requests import chase_rounds
 from tracker.ops.leader import LeaderLock
 from tracker.reminders.models import ReminderRun
 from tracker.reminders.run import run_scan
@@ -73,17 +72,19 @@ def _job_app() -> Flask:
 
 
 def scan_job(trigger: str = "schedule") -> None:
-    """The daily scan, and reporting rounds' chasers; digests wait in the outbox for their
-    recipients' hours.
+    """The daily scan, and the daily tasks front ends registered (reporting rounds' chasers);
+    digests wait in the outbox for their recipients' hours.
 
     A database that is busy or briefly away is tried again: a lost scan means a day without
     reminders, and a repeated one sends nothing twice.
     """
+    app = _job_app()
     for attempt in range(1, SCAN_TRIES + 1):
         try:
-            with _job_app().app_context():
+            with app.app_context():
                 run_scan(db.session, today(), trigger=trigger, hold=True)
-                chase_rounds(db.session, today())
+                for task in daily_tasks(app):  # the front ends' (the rounds' chasers, say)
+                    task(db.session, today())
                 db.session.commit()
             return
         except sa.exc.OperationalError as exc:
