@@ -1,6 +1,7 @@
 """A reporting round's request in Slack: a direct message to each lead with a button per
-item, each opening a modal (status, progress, risks, next steps) whose submission is the same
-report as the web form's, through `tracker.domain.monitoring.submit_report` (source "slack").
+item, each opening a modal (status, progress, milestones achieved, indicator actuals, risks,
+next steps) whose submission is the same report as the web form's, through
+`tracker.domain.monitoring.submit_report` (source "slack").
 
 `post_round_requests` sends each lead of each open round its message once (claimed in
 `RoundMessage` with the recipient "slack:USER"); the scheduler runs it beside the mail, and
@@ -23,7 +24,12 @@ from slack_sdk.errors import SlackApiError
 from bot.slack.blocks import escape
 from bot.slack.people import identify, known_person
 from tracker.clock import today
-from tracker.domain.monitoring import ReportFields, RoundError, submit_report
+from tracker.domain.monitoring import (
+    ReportFields,
+    RoundError,
+    reportable_indicators,
+    submit_report,
+)
 from tracker.domain.permissions import PermissionDenied
 from tracker.domain.status import Actor, EditConflict
 from tracker.extensions import db
@@ -36,6 +42,11 @@ logger = logging.getLogger(__name__)
 REPORT_ACTION = "round_report"
 REPORT_CALLBACK = "round_report_modal"
 STATUS_BLOCK, PROGRESS_BLOCK, RISKS_BLOCK, NEXT_BLOCK = "status", "progress", "risks", "next"
+MILESTONES_BLOCK = "milestones"
+#: An indicator's actual is the block "actual:<indicator id>".
+ACTUAL_PREFIX = "actual:"
+#: Slack's most options in one checkboxes element; the web form lists any number.
+MAX_CHOICES = 10
 
 
 def register(app: App) -> None:
@@ -142,19 +153,55 @@ def report_modal(item: RoundItem) -> dict[str, Any]:
     ]
     current = next(o for o in options if o["value"] == item.activity.status.value)
 
-    def text_input(block: str, label: str, optional: bool) -> dict[str, Any]:
+    def text_input(
+        block: str, label: str, optional: bool, *, multiline: bool = True
+    ) -> dict[str, Any]:
         return {
             "type": "input",
             "block_id": block,
             "optional": optional,
-            "label": {"type": "plain_text", "text": label},
+            "label": {"type": "plain_text", "text": label[:150]},
             "element": {
                 "type": "plain_text_input",
                 "action_id": block,
-                "multiline": True,
+                "multiline": multiline,
                 "max_length": 2000,
             },
         }
+
+    open_milestones = [m for m in item.activity.milestones if m.status != Status.COMPLETED]
+    milestones = (
+        [
+            {
+                "type": "input",
+                "block_id": MILESTONES_BLOCK,
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Milestones achieved"},
+                "element": {
+                    "type": "checkboxes",
+                    "action_id": MILESTONES_BLOCK,
+                    "options": [
+                        {
+                            "text": {"type": "plain_text", "text": f"{m.code} {m.title}"[:75]},
+                            "value": str(m.id),
+                        }
+                        for m in open_milestones[:MAX_CHOICES]
+                    ],
+                },
+            }
+        ]
+        if open_milestones
+        else []
+    )
+    actuals = [
+        text_input(
+            f"{ACTUAL_PREFIX}{indicator.id}",
+            f"{indicator.code} {indicator.name} ({indicator.unit}), {item.round.label}",
+            True,
+            multiline=False,
+        )
+        for indicator in reportable_indicators(db.session, item.activity)[:MAX_CHOICES]
+    ]
 
     return {
         "type": "modal",
@@ -180,6 +227,8 @@ def report_modal(item: RoundItem) -> dict[str, Any]:
                 },
             },
             text_input(PROGRESS_BLOCK, f"Progress in {item.round.label}", False),
+            *milestones,
+            *actuals,
             text_input(RISKS_BLOCK, "Risks and dependencies", True),
             text_input(NEXT_BLOCK, "Next steps", True),
         ],
@@ -201,6 +250,20 @@ def _value(view: dict[str, Any], block: str) -> str:
     return str(found.get("value") or "").strip()
 
 
+def _milestones(view: dict[str, Any]) -> list[int]:
+    found = view["state"]["values"].get(MILESTONES_BLOCK, {}).get(MILESTONES_BLOCK, {})
+    return [int(option["value"]) for option in found.get("selected_options") or []]
+
+
+def _actuals(view: dict[str, Any]) -> list[tuple[int, str, str, str]]:
+    """(indicator id, value, source, note) of every actual given: the modal asks the value only."""
+    return [
+        (int(block.removeprefix(ACTUAL_PREFIX)), value, "", "")
+        for block in view["state"]["values"]
+        if block.startswith(ACTUAL_PREFIX) and (value := _value(view, block))
+    ]
+
+
 def record_report(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
     """Submit before the modal closes, so a refusal or a bad field is shown in the modal."""
     person = known_person(body["user"]["id"])
@@ -213,6 +276,8 @@ def record_report(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         fields = ReportFields(
             status=Status.parse(_value(view, STATUS_BLOCK)),
             progress=_value(view, PROGRESS_BLOCK),
+            milestones=_milestones(view),
+            actuals=_actuals(view),
             risks=_value(view, RISKS_BLOCK),
             next_steps=_value(view, NEXT_BLOCK),
         )

@@ -6,11 +6,16 @@ from datetime import date
 import sqlalchemy as sa
 
 from bot.slack.app import web_client
-from bot.slack.rounds import REPORT_CALLBACK, post_round_requests
+from bot.slack.rounds import REPORT_CALLBACK, post_round_requests, report_modal
+from tests.conftest import TEST_TODAY
 from tests.rounds_support import open_ws1_round
 from tests.slack.fake import TEAM
-from tracker.models import Person, Status
-from tracker.monitoring.models import RoundItem
+from tracker.domain.items import apply_timeline
+from tracker.exchange import import_files
+from tracker.exchange.files import RESULT_COLUMNS, write_table
+from tracker.models import Activity, Milestone, MilestoneKind, Person, Status, WorkingGroup
+from tracker.monitoring.models import Indicator, IndicatorActual, RoundItem
+from tracker.timeline import parse_timeline
 
 
 def open_ws1_round_with_slack(session):
@@ -23,7 +28,7 @@ def open_ws1_round_with_slack(session):
     return round_
 
 
-def submit(slack, item_id: int, status: str, progress: str):
+def submit(slack, item_id: int, status: str, progress: str, extra: dict | None = None):
     def text(value: str) -> dict[str, str]:
         return {"type": "plain_text_input", "value": value}
 
@@ -50,6 +55,7 @@ def submit(slack, item_id: int, status: str, progress: str):
                         "progress": {"progress": text(progress)},
                         "risks": {"risks": {"type": "plain_text_input", "value": None}},
                         "next": {"next": text("A third region")},
+                        **(extra or {}),
                     }
                 },
             },
@@ -106,3 +112,88 @@ def test_a_lead_gets_one_message_and_reports_through_the_modal(slack, session, s
     other = next(i for i in round_.items if i.entity.acronym == "IOM")
     refused = submit(slack, other.id, "completed", "not mine")
     assert "Not submitted" in refused.get_json()["errors"]["progress"]
+
+
+def test_the_modal_asks_for_milestones_achieved_and_indicator_actuals(
+    slack, session, slack_config, tmp_path
+):
+    """The web form's fields, in Slack: a milestone ticked is completed through the history,
+    an indicator's value is recorded for the round's period, a bad value is refused."""
+    write_table(
+        tmp_path / "r.csv",
+        [
+            {
+                "working_group": "WS1",
+                "level": "output",
+                "code": "Output 3",
+                "title": "Capacities",
+                "activities": "3",
+            },
+            {
+                "working_group": "WS1",
+                "level": "indicator",
+                "code": "K1",
+                "parent": "Output 3",
+                "title": "Countries trained",
+                "unit": "countries",
+            },
+        ],
+        RESULT_COLUMNS,
+    )
+    import_files(session, [tmp_path / "r.csv"], TEST_TODAY)
+    activity = session.scalars(
+        sa.select(Activity)
+        .join(WorkingGroup)
+        .where(WorkingGroup.short_name == "WS1", Activity.code == "3.4")
+    ).one()
+    pilot = Milestone(
+        working_group=activity.working_group,
+        activity=activity,
+        code="3.4-M1",
+        kind=MilestoneKind.DELIVERABLE,
+        title="Pilot report",
+    )
+    apply_timeline(pilot, parse_timeline("May 2020"))
+    session.add(pilot)
+    session.commit()
+    round_ = open_ws1_round_with_slack(session)
+    item = next(i for i in round_.items if i.activity.code == "3.4" and i.entity.acronym == "ILO")
+    indicator = session.scalars(sa.select(Indicator).where(Indicator.code == "K1")).one()
+
+    with slack_config.app_context():
+        blocks = {b.get("block_id"): b for b in report_modal(item)["blocks"]}
+    [option] = blocks["milestones"]["element"]["options"]
+    assert option == {
+        "text": {"type": "plain_text", "text": "3.4-M1 Pilot report"},
+        "value": str(pilot.id),
+    }
+    assert blocks[f"actual:{indicator.id}"]["label"]["text"] == (
+        "K1 Countries trained (countries), 2020, first half"
+    )
+
+    def with_fields(value: str) -> dict:
+        return {
+            "milestones": {
+                "milestones": {"type": "checkboxes", "selected_options": [{"value": str(pilot.id)}]}
+            },
+            f"actual:{indicator.id}": {
+                f"actual:{indicator.id}": {"type": "plain_text_input", "value": value}
+            },
+        }
+
+    refused = submit(slack, item.id, "in_progress", "Piloted.", extra=with_fields("several"))
+    assert "'several' is not a number" in refused.get_json()["errors"]["progress"]
+    session.refresh(pilot)
+    k1_actuals = sa.select(IndicatorActual).where(IndicatorActual.indicator_id == indicator.id)
+    assert pilot.status != Status.COMPLETED and session.scalars(k1_actuals).all() == []
+
+    done = submit(slack, item.id, "in_progress", "Piloted in two regions.", extra=with_fields("4"))
+    assert done.status_code == 200 and not done.get_data()
+    session.refresh(pilot)
+    assert pilot.status == Status.COMPLETED and pilot.history[-1].source == "slack"
+    [actual] = session.scalars(k1_actuals).all()
+    assert (actual.value, actual.period, actual.period_end) == (
+        "4",
+        "2020, first half",
+        date(2020, 6, 30),
+    )
