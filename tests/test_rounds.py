@@ -14,6 +14,8 @@ from tracker.domain.monitoring import (
     ReportFields,
     RoundError,
     open_round,
+    reportable_indicators,
+    reportable_indicators_of,
     round_status,
     submit_report,
 )
@@ -535,3 +537,34 @@ def test_the_api_reads_rounds_and_their_completion(client, session):
     [item] = [i for i in ilo["items"] if i["code"] == "3.4"]
     assert item["state"] == "reported" and item["report"]["progress"] == "Piloted."
     assert client.get("/api/v1/rounds/999", headers=headers).status_code == 404
+
+
+def test_a_rounds_form_reads_its_indicators_in_a_fixed_number_of_queries(
+    session, tmp_path: Path, count_queries
+):
+    """The form lists every item of the round: one batch for all, the same as one by one."""
+    rows = [
+        {
+            "working_group": "WS1",
+            "level": "output",
+            "code": "Output 3",
+            "title": "Capacities",
+            "activities": "3",
+        },
+        {
+            "working_group": "WS1",
+            "level": "indicator",
+            "code": "K1",
+            "parent": "Output 3",
+            "title": "Countries trained",
+            "unit": "countries",
+        },
+    ]
+    write_table(tmp_path / "r.csv", rows, RESULT_COLUMNS)
+    import_files(session, [tmp_path / "r.csv"], TEST_TODAY)
+    activities = [item.activity for item in ws1_round(session).items]
+    one_by_one = {a.id: reportable_indicators(session, a) for a in activities}
+    with count_queries() as counted:
+        batch = reportable_indicators_of(session, activities)
+    assert batch == one_by_one and any(batch.values())
+    assert len(counted.statements) <= 4 < len(activities)  # per group, not per item

@@ -621,17 +621,33 @@ def submit_report(
 def reportable_indicators(session: so.Session, activity: Activity) -> list[Indicator]:
     """The indicators a report on an activity may give actuals for: its output's, and the
     outcome's above it."""
-    output = outputs_by_activity(session, activity.working_group_id).get(activity.id)
-    if output is None:
-        return []
-    results = [output.id] + ([output.parent_id] if output.parent_id else [])
-    return list(
-        session.scalars(
-            sa.select(Indicator)
-            .where(Indicator.result_id.in_(results))
-            .order_by(Indicator.sort_key)
-        )
-    )
+    return reportable_indicators_of(session, [activity])[activity.id]
+
+
+def reportable_indicators_of(
+    session: so.Session, activities: list[Activity]
+) -> dict[int, list[Indicator]]:
+    """`reportable_indicators` of each activity, by id, in a fixed number of queries per
+    working group however many activities (a round's form lists hundreds)."""
+    found: dict[int, list[Indicator]] = {a.id: [] for a in activities}
+    for group_id in {a.working_group_id for a in activities}:
+        outputs = outputs_by_activity(session, group_id)
+        results = {
+            a.id: [o.id] + ([o.parent_id] if o.parent_id else [])
+            for a in activities
+            if a.working_group_id == group_id and (o := outputs.get(a.id)) is not None
+        }
+        wanted = {r for ids in results.values() for r in ids}
+        by_result: dict[int, list[Indicator]] = {}
+        for indicator in session.scalars(
+            sa.select(Indicator).where(Indicator.result_id.in_(wanted)).order_by(Indicator.sort_key)
+        ):
+            by_result.setdefault(indicator.result_id, []).append(indicator)
+        for activity_id, ids in results.items():
+            found[activity_id] = sorted(
+                (i for r in ids for i in by_result.get(r, [])), key=lambda i: i.sort_key
+            )
+    return found
 
 
 class Completion(enum.StrEnum):
@@ -942,13 +958,24 @@ def progress_report(
         session.scalars(
             sa.select(Activity)
             .where(Activity.working_group_id == group.id, active_in_period(start, end))
-            .options(
-                so.selectinload(Activity.entity_links).joinedload(ActivityEntity.entity),
-                so.selectinload(Activity.milestones),
-            )
+            .options(so.selectinload(Activity.entity_links).joinedload(ActivityEntity.entity))
             .order_by(Activity.sort_key)
         )
     )
+    # only the milestones achieved in the period: loading every milestone of every activity
+    # to pick these cost most of a programme report's time at 10,000 activities
+    achieved: dict[int, list[Milestone]] = {}
+    for milestone in session.scalars(
+        sa.select(Milestone)
+        .where(
+            Milestone.working_group_id == group.id,
+            Milestone.activity_id.is_not(None),
+            Milestone.status == Status.COMPLETED,
+            Milestone.completed_on.between(start, end),
+        )
+        .order_by(Milestone.completed_on, Milestone.code)
+    ):
+        achieved.setdefault(milestone.activity_id, []).append(milestone)  # type: ignore[arg-type]
     updates = _updates_in(session, group, start, end)
     blocks: dict[int | None, OutputHighlights] = {}
     for view in chain.outcomes:
@@ -962,13 +989,7 @@ def progress_report(
                 activity,
                 [e.acronym for e in activity.lead_entities],
                 updates.get(activity.id, []),
-                [
-                    m
-                    for m in activity.milestones
-                    if m.status == Status.COMPLETED
-                    and m.completed_on is not None
-                    and start <= m.completed_on <= end
-                ],
+                achieved.get(activity.id, []),
                 [t.name for t in chain.themes_of.get(activity.id, [])],
             )
         )

@@ -22,6 +22,7 @@ from tracker.domain.monitoring import (
     progress_report,
     report_fields_from,
     reportable_indicators,
+    reportable_indicators_of,
     round_status,
     rounds_of,
     save_draft,
@@ -176,7 +177,8 @@ def _render_form(
     typed: dict[int, dict[str, object]],
     status: int = 200,
 ) -> ResponseReturnValue:
-    indicators = {i.id: reportable_indicators(db.session, i.activity) for i in items}
+    of_activity = reportable_indicators_of(db.session, [i.activity for i in items])
+    indicators = {i.id: of_activity[i.activity_id] for i in items}
     return render_template(
         "monitoring/report_form.html",
         round=round_,
