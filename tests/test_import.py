@@ -237,9 +237,9 @@ def test_cross_row_errors_are_reported(session, tmp_path):
     assert "x.csv, row 6, field 'parent': A1 would be its own ancestor" in messages
 
 
-def test_a_milestone_naming_entities_is_refused_not_dropped(session, tmp_path):
-    """Milestones take their activity's entities (or their working group's): entities on a
-    milestone row would be stored nowhere, so the row is an error, and nothing is written."""
+def test_a_milestone_naming_entities_keeps_them_and_is_led_by_them(session, tmp_path):
+    """Most milestones take their activity's entities (or their group's); one whose row names
+    entities has those, and reads back from an export the same."""
     path = write_csv(
         tmp_path / "m.csv",
         [
@@ -249,19 +249,22 @@ def test_a_milestone_naming_entities_is_refused_not_dropped(session, tmp_path):
                 "title": "Launch",
                 "type": "meeting",
                 "parent": "3.2",
-                "entities": "UNICEF",
+                "timeline": "May 2020",
+                "entities": "UNICEF (OECD)",
             },
         ],
     )
-    before = session.scalar(sa.select(sa.func.count()).select_from(Milestone))
-    with pytest.raises(ImportFailed) as caught:
-        import_files(session, [path], TEST_TODAY)
-    assert [str(e) for e in caught.value.errors] == [
-        "m.csv, row 2, field 'entities': only activities name entities; a milestone takes its "
-        "activity's, or, without one, its working group's"
+    import_files(session, [path], TEST_TODAY)
+    launch = session.scalars(sa.select(Milestone).where(Milestone.code == "3.2-M9")).one()
+    assert launch.entities_text == "UNICEF (OECD)"
+    assert sorted((link.entity.acronym, link.role) for link in launch.entity_links) == [
+        ("OECD", EntityRole.PARTNER),
+        ("UNICEF", EntityRole.LEAD),
     ]
-    session.rollback()
-    assert session.scalar(sa.select(sa.func.count()).select_from(Milestone)) == before
+    assert [e.acronym for e in launch.lead_entities] == ["UNICEF"]
+    [row] = [r for r in export_rows(session, "WS1") if r["code"] == "3.2-M9"]
+    assert row["entities"] == "UNICEF (OECD)"
+    assert import_files(session, [path], TEST_TODAY).unchanged == 1  # the same, once more
 
 
 def test_unknown_and_missing_columns(session, tmp_path):

@@ -50,7 +50,10 @@ def test_the_corrections_read_against_the_documents(session):
     assert [(a, r.value) for a, r in handbook.entities] == [("OECD", "partner")]
     # milestones say where their leads come from instead of asserting them
     assert by_code[("EGMS", "IFMS-2020")].leads_from == "activity 37"
-    assert by_code[("EGMS", "EGM-2019")].leads_from == "working group EGMS"
+    # the July 2019 report: "organised by the UN Statistics Division" (UNSD, of UN DESA)
+    egm = by_code[("EGMS", "EGM-2019")]
+    assert (egm.leads, egm.leads_from) == (("UN DESA",), None)
+    assert by_code[("EGMS", "IFMS-2020")].leads == ("IOM",)  # still its activity's
     assert by_code[("WS1", "3.4")].leads_from is None
 
 

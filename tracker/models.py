@@ -408,6 +408,8 @@ class Milestone(TimestampMixin, db.Model):
     kind: so.Mapped[MilestoneKind] = so.mapped_column(enum_column(MilestoneKind))
     title: so.Mapped[str] = so.mapped_column(sa.Text)
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    #: The entities column as written, if the workplan names any for the milestone itself.
+    entities_text: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
     #: The date as written, e.g. "20-21 January 2020".
     date_text: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
     start_date: so.Mapped[date | None]
@@ -437,19 +439,44 @@ class Milestone(TimestampMixin, db.Model):
 
     working_group: so.Mapped[WorkingGroup] = so.relationship(back_populates="milestones")
     activity: so.Mapped[Activity | None] = so.relationship(back_populates="milestones")
+    #: Its own entities, where the workplan names them; most milestones have none.
+    entity_links: so.Mapped[list[MilestoneEntity]] = so.relationship(
+        back_populates="milestone", cascade="all, delete-orphan"
+    )
     history: so.Mapped[list[StatusChange]] = so.relationship(
         back_populates="milestone", order_by="StatusChange.id"
     )
 
     @property
     def lead_entities(self) -> list[Entity]:
-        """A milestone is led by its activity's leads, or else by its working group's."""
+        """Its own leads if it names entities; else its activity's, else its working group's
+        (`tracker.domain.rules.milestone_entities`)."""
+        if self.entity_links:
+            return [link.entity for link in self.entity_links if link.role in LEADING_ROLES]
         if self.activity is not None:
             return self.activity.lead_entities
         return self.working_group.lead_entities
 
     def __repr__(self) -> str:
         return f"<Milestone {self.code}>"
+
+
+class MilestoneEntity(db.Model):
+    __table_args__ = (
+        sa.Index("ix_milestone_entity_entity_role", "entity_id", "role", "milestone_id"),
+    )
+
+    milestone_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("milestone.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: indexed by ix_milestone_entity_entity_role, which it leads
+    entity_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("entity.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: so.Mapped[EntityRole] = so.mapped_column(enum_column(EntityRole))
+
+    milestone: so.Mapped[Milestone] = so.relationship(back_populates="entity_links")
+    entity: so.Mapped[Entity] = so.relationship()
 
 
 person_working_group = sa.Table(
@@ -644,6 +671,7 @@ CONTENT_MODELS: tuple[type[Any], ...] = (
     Activity,
     ActivityEntity,
     Milestone,
+    MilestoneEntity,
     Person,
     StatusChange,
 )

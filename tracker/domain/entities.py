@@ -6,11 +6,21 @@ import contextlib
 import difflib
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from tracker.models import Activity, ActivityEntity, Entity, EntityRole, WorkingGroup, name_key
+from tracker.models import (
+    Activity,
+    ActivityEntity,
+    Entity,
+    EntityRole,
+    Milestone,
+    MilestoneEntity,
+    WorkingGroup,
+    name_key,
+)
 
 
 class UnknownName(ValueError):
@@ -145,23 +155,26 @@ def format_entities(pairs: list[tuple[Entity, EntityRole]]) -> str:
 
 
 def set_entities(
-    activity: Activity, pairs: list[tuple[Entity, EntityRole]], text: str | None = None
+    item: Activity | Milestone, pairs: list[tuple[Entity, EntityRole]], text: str | None = None
 ) -> None:
-    """Make the activity's entities exactly `pairs`, keeping link rows that stay.
+    """Make the item's entities exactly `pairs`, keeping link rows that stay (a milestone's
+    own: with none it takes its activity's or its group's).
 
     `text` is the entities column as written; without it, the column is written from the pairs
     so that an export reads back to the same entities.
     """
-    activity.entities_text = format_entities(pairs) if text is None else text
-    session = so.object_session(activity)
+    item.entities_text = format_entities(pairs) if text is None else text
+    link_type = ActivityEntity if isinstance(item, Activity) else MilestoneEntity
+    session = so.object_session(item)
     # loading the links must not flush the edit half-made: one edit, one new version
     with session.no_autoflush if session is not None else contextlib.nullcontext():
         wanted = {entity.id: (entity, role) for entity, role in pairs}
-        for link in list(activity.entity_links):
+        links: list[Any] = item.entity_links
+        for link in list(links):
             entity_id = link.entity_id if link.entity_id is not None else link.entity.id
             if entity_id not in wanted:
-                activity.entity_links.remove(link)
+                links.remove(link)
             else:
                 link.role = wanted.pop(entity_id)[1]
         for entity, role in wanted.values():
-            activity.entity_links.append(ActivityEntity(entity=entity, role=role))
+            links.append(link_type(entity=entity, role=role))

@@ -33,6 +33,7 @@ from tracker.models import (
     EntityRole,
     GroupRole,
     Milestone,
+    MilestoneEntity,
     Person,
     WorkingGroup,
     WorkingGroupEntity,
@@ -380,7 +381,9 @@ class Lookups:
             pairs.setdefault(group_id, []).append((acronyms[entity_id], role))
         # a milestone without an activity belongs to its working group
         return cls(
-            groups, acronyms, {g: rules.milestone_entities(None, (), p) for g, p in pairs.items()}
+            groups,
+            acronyms,
+            {g: rules.milestone_entities((), None, (), p) for g, p in pairs.items()},
         )
 
 
@@ -443,21 +446,37 @@ def _rows(
         entities.setdefault(activity_id, []).append((lookups.acronyms[entity_id], role))
     if model is Activity:
         return [_activity_item(r, lookups, sorted(entities.get(r.id, ()))) for r in rows]
+    # the few milestones that name entities of their own (asked even for no rows, as above)
+    own: dict[int, list[tuple[str, EntityRole]]] = {}
+    milestone_ids: Any = (
+        [r.id for r in rows] if len(rows) <= _IN_LIST_MAX else sa.select(Milestone.id).where(*where)
+    )
+    for milestone_id, entity_id, role in session.execute(
+        sa.select(
+            MilestoneEntity.milestone_id, MilestoneEntity.entity_id, MilestoneEntity.role
+        ).where(MilestoneEntity.milestone_id.in_(milestone_ids))
+    ):
+        own.setdefault(milestone_id, []).append((lookups.acronyms[entity_id], role))
     # many milestones share an activity (or, without one, a group): name its entities and
     # leads once, not for every milestone (a feed reads 50,000)
     named: dict[tuple[int | None, int], tuple[_Named, tuple[str, ...]]] = {}
 
-    def named_for(r: Any) -> tuple[_Named, tuple[str, ...]]:
+    def named_for(r: Any) -> tuple[_Named, tuple[str, ...], bool]:
+        if r.id in own:
+            pairs = rules.milestone_entities(tuple(own[r.id]), None, (), ())
+            return pairs, rules.leads_of(pairs), False
         key = (r.activity_id, r.working_group_id)
         found = named.get(key)
         if found is None:
             pairs = (
-                tuple(sorted(entities.get(r.activity_id, ())))
+                rules.milestone_entities(
+                    (), r.activity_id, tuple(entities.get(r.activity_id, ())), ()
+                )
                 if r.activity_id is not None
                 else lookups.group_entities.get(r.working_group_id, ())
             )
             found = named[key] = (pairs, rules.leads_of(pairs))
-        return found
+        return (*found, True)
 
     return [_milestone_item(r, lookups, *named_for(r)) for r in rows]
 
@@ -741,8 +760,10 @@ def _activity_item(r: Any, lookups: Lookups, entities: list[tuple[str, EntityRol
     )
 
 
-def _milestone_item(r: Any, lookups: Lookups, entities: _Named, leads: tuple[str, ...]) -> Item:
-    """A milestone is led by its activity's leads, or else by its working group's."""
+def _milestone_item(
+    r: Any, lookups: Lookups, entities: _Named, leads: tuple[str, ...], inherited: bool
+) -> Item:
+    """A milestone is led by its own leads, or its activity's, or else its working group's."""
     short_name, name = lookups.groups[r.working_group_id]
     return Item(
         kind="milestone",
@@ -763,7 +784,9 @@ def _milestone_item(r: Any, lookups: Lookups, entities: _Named, leads: tuple[str
         timeline_text=r.date_text,
         leads=leads,
         entities=entities,
-        leads_from=f"activity {r.parent_code}"
+        leads_from=None
+        if not inherited
+        else f"activity {r.parent_code}"
         if r.activity_id is not None
         else f"working group {short_name}",
         parent_code=r.parent_code,

@@ -13,7 +13,8 @@ definition a page shows. The rules:
 * **a past meeting awaits its report**: an open, non-repeating meeting whose last day has
   passed is said to be past and waiting for its report, not late as a deliverable is;
 * **a milestone belongs to its activity**, or, without one, to its working group: it takes
-  its entities and leads from there (`milestone_entities`, `entity_alternatives`).
+  its entities and leads from there, unless the workplan names entities for the milestone
+  itself (`milestone_entities`, `entity_alternatives`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from tracker.models import (
     EntityRole,
     GroupRole,
     Milestone,
+    MilestoneEntity,
     MilestoneKind,
     Status,
     WorkingGroupEntity,
@@ -181,11 +183,15 @@ def milestone_due(kind: MilestoneKind | None, start: date | None, end: date | No
 
 
 def milestone_entities(
+    own: tuple[tuple[str, EntityRole], ...],
     activity_id: int | None,
     activity_entities: tuple[tuple[str, EntityRole], ...],
     group_entities: Iterable[tuple[str, GroupRole]],
 ) -> tuple[tuple[str, EntityRole], ...]:
-    """A milestone's entities: its activity's, or, without one, its working group's."""
+    """A milestone's entities: its own where the workplan names them; else its activity's,
+    or, without one, its working group's."""
+    if own:
+        return tuple(sorted(own))
     if activity_id is not None:
         return tuple(sorted(activity_entities))
     return tuple(sorted((acronym, ROLE_FROM_GROUP[role]) for acronym, role in group_entities))
@@ -219,8 +225,8 @@ def entity_alternatives(
     model: Model, entity_id: int | sa.ScalarSelect[int | None], *, leading_only: bool
 ) -> list[sa.ColumnElement[bool]]:
     """The disjoint ways an item involves the entity, as `milestone_entities` says: an activity
-    through its own entities; a milestone through its activity's or, if it has none, through
-    its working group's."""
+    through its own entities; a milestone through its own, or if it names none through its
+    activity's, or if it has no activity through its working group's."""
     roles = LEADING_ROLES if leading_only else frozenset(EntityRole)
     activities = sa.select(ActivityEntity.activity_id).where(
         ActivityEntity.entity_id == entity_id, ActivityEntity.role.in_(roles)
@@ -231,7 +237,12 @@ def entity_alternatives(
     groups = sa.select(WorkingGroupEntity.working_group_id).where(
         WorkingGroupEntity.entity_id == entity_id, WorkingGroupEntity.role.in_(group_roles)
     )
+    own = sa.select(MilestoneEntity.milestone_id).where(
+        MilestoneEntity.entity_id == entity_id, MilestoneEntity.role.in_(roles)
+    )
+    inherits = Milestone.id.not_in(sa.select(MilestoneEntity.milestone_id))
     return [
-        Milestone.activity_id.in_(activities),
-        sa.and_(Milestone.activity_id.is_(None), Milestone.working_group_id.in_(groups)),
+        Milestone.id.in_(own),
+        sa.and_(inherits, Milestone.activity_id.in_(activities)),
+        sa.and_(inherits, Milestone.activity_id.is_(None), Milestone.working_group_id.in_(groups)),
     ]

@@ -195,6 +195,7 @@ def export_rows(session: so.Session, working_group: str | None = None) -> list[d
                 "parent": m.activity.code if m.activity else "",
                 "title": m.title,
                 "description": m.description,
+                "entities": m.entities_text,
                 "timeline": m.date_text,
                 "time": "-".join(times),
                 "timezone": m.timezone or "",

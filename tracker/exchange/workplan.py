@@ -209,14 +209,6 @@ def read_spec(
         for name in ("time", "timezone", "location"):
             if v.get(name):
                 errors.append(row.error(name, "only milestones have a time, zone or location"))
-    elif v.get("entities", "").strip():  # kept nowhere: refused rather than dropped unsaid
-        errors.append(
-            row.error(
-                "entities",
-                "only activities name entities; a milestone takes its activity's, or, without "
-                "one, its working group's",
-            )
-        )
     if len(errors) > before or group is None:
         return None
     return ItemSpec(
@@ -267,6 +259,7 @@ def _milestone_fields(spec: ItemSpec, activity: Activity | None) -> dict[str, An
         "kind": MilestoneKind(spec.type),
         "title": spec.title,
         "description": spec.description,
+        "entities_text": spec.entities_text,
         "date_text": spec.timeline.text,
         "recurrence": spec.recurrence,
         "start_time": spec.start_time,
@@ -277,8 +270,8 @@ def _milestone_fields(spec: ItemSpec, activity: Activity | None) -> dict[str, An
     }
 
 
-def _links_of(activity: Activity) -> set[tuple[int, EntityRole]]:
-    return {(link.entity_id, link.role) for link in activity.entity_links}
+def _links_of(item: Activity | Milestone) -> set[tuple[int, EntityRole]]:
+    return {(link.entity_id, link.role) for link in item.entity_links}
 
 
 def _lookups(session: so.Session) -> tuple[dict[str, WorkingGroup], EntityDirectory]:
@@ -445,10 +438,8 @@ def _diff(
         for name, value in wanted.items()
         if getattr(existing, name) != value
     }
-    if isinstance(existing, Activity):
-        new_links = {(e.id, role) for e, role in spec.entities}
-        if _links_of(existing) != new_links:
-            diff["entities"] = (existing.entities_text, spec.entities_text)
+    if _links_of(existing) != {(e.id, role) for e, role in spec.entities}:
+        diff["entities"] = (existing.entities_text, spec.entities_text)
     if spec.status is not None and spec.status != existing.status:
         diff["status"] = (existing.status.label, spec.status.label)
     if spec.note and spec.note != existing.progress_note:
@@ -528,6 +519,7 @@ def apply_workplan(
             setattr(milestone, name, value)
         apply_timeline(milestone, spec.timeline)
         milestone.recurrence = spec.recurrence
+        set_entities(milestone, spec.entities, spec.entities_text)
     session.flush()
 
     for item in new_items:
