@@ -64,3 +64,15 @@ def test_inherited_leads_are_said_so_on_the_page_and_in_the_api(client, session,
     item = milestone(session, "EGMS", "IFMS-2020")
     page = client.get(f"/milestones/{item.id}").get_data(as_text=True)
     assert "(inherited from activity 37: the workplan names no lead for this meeting)" in page
+
+
+def test_a_milestones_own_entities_replace_the_inherited_ones_in_queries(session):
+    """The SQL of "what X leads" follows the same rule as the items' leads."""
+
+    def led_by(acronym: str) -> set[str]:
+        flt = ItemFilter(entity=acronym, leading_only=True)
+        return {f"{i.working_group}:{i.code}" for i in find_items(session, flt, TEST_TODAY).items}
+
+    assert "EGMS:EGM-2019" in led_by("UN DESA")
+    assert "EGMS:EGM-2019" not in led_by("IOM")  # the group's lead, no longer inherited
+    assert "EGMS:IFMS-2020" in led_by("IOM")  # activity 37's, still
