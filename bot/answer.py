@@ -33,7 +33,7 @@ from bot.rounds import ROUND_INTENTS, answer_round
 from bot.understand import Intent, Query, Vocabulary, understand, word_set
 from tracker.domain import serialize
 from tracker.domain.item import Item
-from tracker.domain.items import ItemFilter, find_items
+from tracker.domain.items import ItemFilter, find_item_ids, find_items
 from tracker.domain.recurrence import next_occurrence
 from tracker.extensions import begin_write
 from tracker.links import item_url
@@ -562,12 +562,16 @@ def _candidates(
     if not words:
         return [], False
     wanted = list(words)
-    page = find_items(session, replace(base, text=" ".join(words)), today, limit=SEARCH_LIMIT)
-    while not page.items and len(words) > 2 and known:
+
+    def matches(words: list[str]) -> bool:  # ids only: the retries below may ask several times
+        flt = replace(base, text=" ".join(words))
+        return find_item_ids(session, flt, today, limit=1).total > 0
+
+    while len(words) > 2 and known and not matches(words):
         # a code's year or a word of the parent's title may be in no title: drop it and retry
         numbers = [w for w in words if w.isdigit()]
         words = [w for w in words if w != numbers[0]] if numbers else words[:-1]
-        page = find_items(session, replace(base, text=" ".join(words)), today, limit=SEARCH_LIMIT)
+    page = find_items(session, replace(base, text=" ".join(words)), today, limit=SEARCH_LIMIT)
 
     def rank(item: Item) -> tuple[int, ...]:
         title = item.title.lower()
