@@ -358,8 +358,8 @@ class Lookups:
     #: working group id -> (short name, name)
     groups: dict[int, tuple[str, str]]
     acronyms: dict[int, str]
-    #: working group id -> its entities as a milestone of the group takes them
-    group_entities: dict[int, tuple[tuple[str, EntityRole], ...]]
+    #: working group id -> its entities, (acronym, role in the group)
+    group_entities: dict[int, tuple[tuple[str, GroupRole], ...]]
 
     @classmethod
     def load(cls, session: so.Session) -> Lookups:
@@ -379,12 +379,7 @@ class Lookups:
             )
         ):
             pairs.setdefault(group_id, []).append((acronyms[entity_id], role))
-        # a milestone without an activity belongs to its working group
-        return cls(
-            groups,
-            acronyms,
-            {g: rules.milestone_entities((), None, (), p) for g, p in pairs.items()},
-        )
+        return cls(groups, acronyms, {g: tuple(p) for g, p in pairs.items()})
 
 
 #: Entities named on an item: (acronym, role), in acronym order.
@@ -463,17 +458,16 @@ def _rows(
 
     def named_for(r: Any) -> tuple[_Named, tuple[str, ...], bool]:
         if r.id in own:
-            pairs = rules.milestone_entities(tuple(own[r.id]), None, (), ())
+            pairs = rules.milestone_entities(tuple(own[r.id]), r.activity_id, (), ())
             return pairs, rules.leads_of(pairs), False
         key = (r.activity_id, r.working_group_id)
         found = named.get(key)
         if found is None:
-            pairs = (
-                rules.milestone_entities(
-                    (), r.activity_id, tuple(entities.get(r.activity_id, ())), ()
-                )
-                if r.activity_id is not None
-                else lookups.group_entities.get(r.working_group_id, ())
+            pairs = rules.milestone_entities(
+                (),
+                r.activity_id,
+                tuple(entities.get(r.activity_id, ())),
+                lookups.group_entities.get(r.working_group_id, ()),
             )
             found = named[key] = (pairs, rules.leads_of(pairs))
         return (*found, True)
