@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tracker import create_app, resource_dir
-from tracker.cli.workplan import create_schema
+from tracker.cli.workplan import create_schema, seed_files
 from tracker.config import normalize_database_url
 from tracker.demo import generate
 from tracker.exchange import import_files
@@ -102,8 +102,7 @@ def _fill(url: str, size: Size) -> None:
     started = time.perf_counter()
     with app.app_context():
         create_schema()
-        seeds = resource_dir("seeds")
-        import_files(db.session, sorted(seeds.glob("*.toml")) + sorted(seeds.glob("*.csv")), TODAY)
+        import_files(db.session, seed_files(resource_dir("seeds")), TODAY)
         generate(db.session, activities=size.activities, milestones=size.milestones)
         db.session.commit()
         db.session.execute(sa.text("ANALYZE"))

@@ -24,7 +24,7 @@ from bench.common import BASE_URL, TODAY, app_for, percentile
 from bot.answer import answer
 from tests.test_hard_edges import WORDS
 from tracker import resource_dir
-from tracker.cli.workplan import create_schema
+from tracker.cli.workplan import create_schema, seed_files
 from tracker.exchange import import_files
 from tracker.extensions import db
 from tracker.timeline import TimelineError, parse_timeline
@@ -84,10 +84,7 @@ def main() -> None:
         app = app_for(f"sqlite:///{Path(tmp) / 'fuzz.db'}")
         with app.app_context():
             create_schema()
-            seeds = resource_dir("seeds")
-            import_files(
-                db.session, sorted(seeds.glob("*.toml")) + sorted(seeds.glob("*.csv")), TODAY
-            )
+            import_files(db.session, seed_files(resource_dir("seeds")), TODAY)
             db.session.commit()
 
             def ask(text: str) -> None:

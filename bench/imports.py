@@ -22,7 +22,7 @@ from werkzeug.datastructures import FileStorage
 
 from bench.common import POSTGRES_SERVER, TODAY, app_for
 from tracker import resource_dir
-from tracker.cli.workplan import create_schema
+from tracker.cli.workplan import create_schema, seed_files
 from tracker.config import normalize_database_url
 from tracker.exchange import WEB_LIMITS, ImportFailed, import_files
 from tracker.extensions import db
@@ -73,10 +73,7 @@ def measure(backend: str) -> None:
         app = app_for(_database(backend, Path(folder)), TESTING=True)
         with app.app_context(), app.test_request_context():
             create_schema()
-            seeds = resource_dir("seeds")
-            import_files(
-                db.session, sorted(seeds.glob("*.toml")) + sorted(seeds.glob("*.csv")), TODAY
-            )
+            import_files(db.session, seed_files(resource_dir("seeds")), TODAY)
             db.session.commit()
             person = db.session.scalars(
                 sa.select(Person).where(Person.email == "coordinator@example.org")

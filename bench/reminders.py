@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tracker import create_app, mail, resource_dir  # noqa: E402
-from tracker.cli.workplan import create_schema  # noqa: E402
+from tracker.cli.workplan import create_schema, seed_files  # noqa: E402
 from tracker.config import normalize_database_url  # noqa: E402
 from tracker.demo import generate  # noqa: E402
 from tracker.domain.entities import set_entities  # noqa: E402
@@ -318,10 +318,7 @@ def bench(kind: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
     found: dict[str, Any] = {"database": kind}
     with app.app_context(), tempfile.TemporaryDirectory() as tmp:
         create_schema()
-        seeds = resource_dir("seeds")
-        import_files(
-            db.session, sorted(seeds.glob("*.toml")) + sorted(seeds.glob("*.csv")), args.today
-        )
+        import_files(db.session, seed_files(resource_dir("seeds")), args.today)
         db.session.commit()
         generate(db.session, activities=200, milestones=1000, groups=4, seed=1)
         db.session.commit()

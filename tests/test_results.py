@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from tracker import resource_dir
+from tracker.cli.workplan import seed_files
 from tracker.domain.monitoring import (
     chain_json,
     read_value,
@@ -98,7 +99,7 @@ def test_theme_filter_keeps_tagged_activities_and_their_children(session):
 
 
 def test_seeding_twice_changes_nothing(session):
-    paths = sorted(SEEDS.glob("*.toml")) + sorted(SEEDS.glob("*.csv"))
+    paths = seed_files(SEEDS)
     report = import_files(session, paths, TEST_TODAY)
     assert not report.changes
     assert report.unchanged > 0
