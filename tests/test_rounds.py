@@ -20,8 +20,6 @@ from tracker.domain.monitoring import (
     submit_report,
 )
 from tracker.domain.status import Actor
-from tracker.exchange import import_files
-from tracker.exchange.files import RESULT_COLUMNS, write_table
 from tracker.mail.models import OutboxMessage
 from tracker.models import Activity, Person, Status, StatusChange, WorkingGroup
 from tracker.monitoring.models import IndicatorActual, ReportingRound, Risk, RoundMessage
@@ -29,7 +27,7 @@ from tracker.monitoring.requests import chase_rounds, send_requests
 
 from .conftest import TEST_TODAY, make_app
 from .reminders_support import database_copy
-from .rounds_support import DUE, OPENED, open_ws1_round
+from .rounds_support import DUE, OPENED, import_output_3_with_k1, open_ws1_round
 from .webtools import post
 
 pytest_plugins = ("tests.reminders_fixtures",)
@@ -167,26 +165,7 @@ def test_a_report_lands_in_the_items_history_and_counts_as_reported(session):
 
 
 def test_bad_reports_change_nothing(session, tmp_path: Path):
-    rows = [
-        {
-            "working_group": "WS1",
-            "level": "output",
-            "code": "Output 3",
-            "title": "Capacities",
-            "activities": "3",
-        },
-        {
-            "working_group": "WS1",
-            "level": "indicator",
-            "code": "K1",
-            "parent": "Output 3",
-            "title": "Countries trained",
-            "unit": "countries",
-        },
-    ]
-    path = tmp_path / "r.csv"
-    write_table(path, rows, RESULT_COLUMNS)
-    import_files(session, [path], TEST_TODAY)
+    import_output_3_with_k1(session, tmp_path)
     round_ = ws1_round(session)
     ilo = Actor.of(person(session, "ilo.focal-point@example.org"), "web")
     history = session.scalar(sa.select(sa.func.count()).select_from(StatusChange))
@@ -543,25 +522,7 @@ def test_a_rounds_form_reads_its_indicators_in_a_fixed_number_of_queries(
     session, tmp_path: Path, count_queries
 ):
     """The form lists every item of the round: one batch for all, the same as one by one."""
-    rows = [
-        {
-            "working_group": "WS1",
-            "level": "output",
-            "code": "Output 3",
-            "title": "Capacities",
-            "activities": "3",
-        },
-        {
-            "working_group": "WS1",
-            "level": "indicator",
-            "code": "K1",
-            "parent": "Output 3",
-            "title": "Countries trained",
-            "unit": "countries",
-        },
-    ]
-    write_table(tmp_path / "r.csv", rows, RESULT_COLUMNS)
-    import_files(session, [tmp_path / "r.csv"], TEST_TODAY)
+    import_output_3_with_k1(session, tmp_path)
     activities = [item.activity for item in ws1_round(session).items]
     one_by_one = {a.id: reportable_indicators(session, a) for a in activities}
     with count_queries() as counted:

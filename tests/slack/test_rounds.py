@@ -7,12 +7,9 @@ import sqlalchemy as sa
 
 from bot.slack.app import web_client
 from bot.slack.rounds import REPORT_CALLBACK, post_round_requests, report_modal
-from tests.conftest import TEST_TODAY
-from tests.rounds_support import open_ws1_round
+from tests.rounds_support import import_output_3_with_k1, open_ws1_round
 from tests.slack.fake import TEAM
 from tracker.domain.items import apply_timeline
-from tracker.exchange import import_files
-from tracker.exchange.files import RESULT_COLUMNS, write_table
 from tracker.models import Activity, Milestone, MilestoneKind, Person, Status, WorkingGroup
 from tracker.monitoring.models import Indicator, IndicatorActual, RoundItem
 from tracker.timeline import parse_timeline
@@ -119,28 +116,7 @@ def test_the_modal_asks_for_milestones_achieved_and_indicator_actuals(
 ):
     """The web form's fields, in Slack: a milestone ticked is completed through the history,
     an indicator's value is recorded for the round's period, a bad value is refused."""
-    write_table(
-        tmp_path / "r.csv",
-        [
-            {
-                "working_group": "WS1",
-                "level": "output",
-                "code": "Output 3",
-                "title": "Capacities",
-                "activities": "3",
-            },
-            {
-                "working_group": "WS1",
-                "level": "indicator",
-                "code": "K1",
-                "parent": "Output 3",
-                "title": "Countries trained",
-                "unit": "countries",
-            },
-        ],
-        RESULT_COLUMNS,
-    )
-    import_files(session, [tmp_path / "r.csv"], TEST_TODAY)
+    import_output_3_with_k1(session, tmp_path)
     activity = session.scalars(
         sa.select(Activity)
         .join(WorkingGroup)
