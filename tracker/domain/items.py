@@ -302,6 +302,15 @@ _IN_LIST_MAX = 900
 
 _PARENT = so.aliased(Activity)
 
+
+def _in_list_or_query(
+    ids: list[int], column: sa.ColumnElement[Any], where: list[sa.ColumnElement[bool]]
+) -> Any:
+    """What an IN takes for the rows' `column`: the ids read, or past `_IN_LIST_MAX` the
+    rows' own query as a subquery, so that no statement gets a bound parameter per row."""
+    return ids if len(ids) <= _IN_LIST_MAX else sa.select(column).where(*where)
+
+
 _ROW_COLUMNS: dict[type[Activity] | type[Milestone], tuple[Any, ...]] = {
     Activity: (
         Activity.id,
@@ -427,10 +436,9 @@ def _rows(
         if model is Activity
         else [r.activity_id for r in rows if r.activity_id is not None]
     )
-    if len(activity_ids) <= _IN_LIST_MAX:
-        linked: Any = activity_ids
-    else:  # the same rows' ids as a subquery: no bound parameter per row
-        linked = sa.select(parent_id if model is Milestone else Activity.id).where(*where)
+    linked = _in_list_or_query(
+        activity_ids, parent_id if model is Milestone else Activity.id, where
+    )
     entities: dict[int, list[tuple[str, EntityRole]]] = {}
     # asked even for no rows: a query count that depends on the data would hide an N+1
     for activity_id, entity_id, role in session.execute(
@@ -443,9 +451,7 @@ def _rows(
         return [_activity_item(r, lookups, sorted(entities.get(r.id, ()))) for r in rows]
     # the few milestones that name entities of their own (asked even for no rows, as above)
     own: dict[int, list[tuple[str, EntityRole]]] = {}
-    milestone_ids: Any = (
-        [r.id for r in rows] if len(rows) <= _IN_LIST_MAX else sa.select(Milestone.id).where(*where)
-    )
+    milestone_ids = _in_list_or_query([r.id for r in rows], Milestone.id, where)
     for milestone_id, entity_id, role in session.execute(
         sa.select(
             MilestoneEntity.milestone_id, MilestoneEntity.entity_id, MilestoneEntity.role
