@@ -82,9 +82,10 @@ def scan_job(trigger: str = "schedule") -> None:
     for attempt in range(1, SCAN_TRIES + 1):
         try:
             with app.app_context():
-                run_scan(db.session, today(), trigger=trigger, hold=True)
+                day = today()  # one day for the scan and its tasks, also across midnight
+                run_scan(db.session, day, trigger=trigger, hold=True)
                 for task in daily_tasks(app):  # the front ends' (the rounds' chasers, say)
-                    task(db.session, today())
+                    task(db.session, day)
                 db.session.commit()
             return
         except sa.exc.OperationalError as exc:
