@@ -155,7 +155,9 @@ def test_a_rounds_reports_and_summaries_make_the_report(client, session, auth):
 
 
 def test_the_programme_report_draws_its_charts(client, session, auth):
-    report = programme_report(session, date(2020, 1, 1), date(2020, 12, 31), TODAY)
+    report = programme_report(
+        session, date(2020, 1, 1), date(2020, 12, 31), TODAY, with_group_reports=True
+    )
     html = render(report, ".html", TODAY).decode()
     assert html.count("<svg") == 3
     assert 'aria-label="Activities in the period by status, per working group"' in html
@@ -165,6 +167,23 @@ def test_the_programme_report_draws_its_charts(client, session, auth):
     page = client.get("/reports/?from=2020-01-01&to=2020-12-31")
     assert page.status_code == 200 and page.get_data(as_text=True).count("<svg") == 3
     assert client.get("/reports/?from=2020-12-31&to=2020-01-01").status_code == 400
+
+
+def test_the_programme_figures_counted_in_sql_match_the_group_reports(session):
+    for start, end in [
+        (date(2014, 1, 1), date(2014, 12, 31)),
+        (date(2020, 1, 1), date(2020, 6, 30)),
+    ]:
+        programme = programme_report(session, start, end, TODAY, with_group_reports=True)
+        assert len(programme.groups) == len(programme.reports) > 1
+        for summary, report in zip(programme.groups, programme.reports, strict=True):
+            assert summary.group is report.group
+            assert summary.status_counts == report.status_counts, summary.group.short_name
+            assert [(line.indicator.id, line.actual) for line in summary.indicators] == [
+                (line.indicator.id, line.actual) for line in report.indicators
+            ]
+        assert any(s.status_counts for s in programme.groups)
+        assert programme_report(session, start, end, TODAY).reports == []
 
 
 def test_report_command_writes_each_format(runner, session, tmp_path):

@@ -228,7 +228,9 @@ def report_command(
                 db.session, _group(working_group), period_start, period_end
             )
         else:
-            report = programme_report(db.session, period_start, period_end, today())
+            report = programme_report(
+                db.session, period_start, period_end, today(), with_group_reports=True
+            )
     except RoundError as exc:
         raise click.ClickException(str(exc)) from None
     write_report(report, output, today())

@@ -271,8 +271,10 @@ def _download(report: Report, fmt: str, name: str) -> ResponseReturnValue:
 def programme() -> ResponseReturnValue:
     require(can_read(_me()), "sign in first")
     start, end = _period(request.args) if request.args.get("from") else _this_year()
-    report = programme_report(db.session, start, end, today())
-    if fmt := request.args.get("format"):
+    fmt = request.args.get("format")
+    # the documents print every group's report; the page shows only the figures across them
+    report = programme_report(db.session, start, end, today(), with_group_reports=bool(fmt))
+    if fmt:
         return _download(report, fmt, f"programme-{start}-{end}")
     return render_template(
         "monitoring/programme_page.html",
