@@ -518,6 +518,50 @@ def round_item_for(
     raise PermissionDenied(f"{person.name} does not report on {activity.code} in this round")
 
 
+def items_to_report(
+    session: so.Session, round_: ReportingRound, person: Person, *, with_milestones: bool = False
+) -> list[RoundItem]:
+    """The items a person reports on in a round, in workplan order: their entity's ones they
+    may update (a lead's), or all of them for the group's coordinators. Loaded with what the
+    report form shows, in a few queries however many items the round has."""
+    activity = so.contains_eager(RoundItem.activity)
+    query = (
+        sa.select(RoundItem)
+        .join(Activity, Activity.id == RoundItem.activity_id)
+        .join(Entity, Entity.id == RoundItem.entity_id)
+        .where(RoundItem.round_id == round_.id)
+        .options(
+            activity.selectinload(Activity.entity_links).joinedload(ActivityEntity.entity),
+            so.contains_eager(RoundItem.entity),
+            so.joinedload(RoundItem.submitted_by),
+            *(
+                [
+                    activity.selectinload(Activity.milestones).load_only(
+                        Milestone.title, Milestone.date_text, Milestone.status, Milestone.due_date
+                    )
+                ]
+                if with_milestones
+                else []
+            ),
+        )
+        .order_by(Activity.sort_key, Entity.acronym)
+    )
+    if coordinates(person, round_.working_group):
+        return list(session.scalars(query))
+    if person.entity_id is None:
+        return []
+    mine = session.scalars(query.where(RoundItem.entity_id == person.entity_id))
+    return [i for i in mine if can_update_progress(person, i.activity)]
+
+
+def reports_in(session: so.Session, round_: ReportingRound, person: Person) -> bool:
+    """Whether the person has anything to report in the round (`items_to_report`), without
+    loading a coordinator's hundreds of items to find out."""
+    if coordinates(person, round_.working_group):
+        return session.scalar(sa.select(sa.exists().where(RoundItem.round_id == round_.id))) is True
+    return bool(items_to_report(session, round_, person))
+
+
 def save_draft(session: so.Session, item: RoundItem, person: Person, draft: dict[str, Any]) -> None:
     """Keep what the lead typed, unchecked: a draft may be half-written."""
     round_item_for(session, item.round, item.activity, person)

@@ -17,12 +17,14 @@ from tracker.domain.monitoring import (
     RoundError,
     close_round,
     draft_from,
+    items_to_report,
     open_round,
     programme_report,
     progress_report,
     report_fields_from,
     reportable_indicators,
     reportable_indicators_of,
+    reports_in,
     round_status,
     rounds_of,
     save_draft,
@@ -32,7 +34,6 @@ from tracker.domain.permissions import (
     PermissionDenied,
     can_edit_workplan,
     can_read,
-    can_update_progress,
     coordinates,
     require,
 )
@@ -131,7 +132,7 @@ def round_page(round_id: int) -> ResponseReturnValue:
         round=round_,
         status=round_status(db.session, round_, today()),
         may_manage=can_edit_workplan(me, round_.working_group),
-        reports_here=bool(_my_items(round_, me)),
+        reports_here=reports_in(db.session, round_, me),
         sections=REPORT_SECTIONS,
     )
 
@@ -146,26 +147,12 @@ def close(round_id: int) -> ResponseReturnValue:
     return redirect(url_for("monitoring.round_page", round_id=round_id))
 
 
-def _my_items(round_: ReportingRound, me: Person) -> list[RoundItem]:
-    """The items a person reports on: their entity's ones they may update (a lead's), or
-    all of them for the group's coordinators."""
-    if coordinates(me, round_.working_group):
-        items = round_.items
-    else:
-        items = [
-            i
-            for i in round_.items
-            if i.entity_id == me.entity_id and can_update_progress(me, i.activity)
-        ]
-    return sorted(items, key=lambda i: (i.activity.sort_key, i.entity.acronym))
-
-
 @bp.get("/<int:round_id>/report")
 @login_required
 def report_form(round_id: int) -> ResponseReturnValue:
     round_ = _round(round_id)
     me = _me()
-    items = _my_items(round_, me)
+    items = items_to_report(db.session, round_, me, with_milestones=True)
     require(bool(items), f"{me.name} has no items to report on in this round")
     return _render_form(round_, items, {}, {})
 
@@ -199,8 +186,7 @@ def save_item(round_id: int, item_id: int) -> ResponseReturnValue:
     item = db.session.get(RoundItem, item_id)
     if item is None or item.round_id != round_.id:
         abort(404)
-    items = _my_items(round_, me)
-    if item not in items:
+    if item not in items_to_report(db.session, round_, me):
         raise PermissionDenied(f"{me.name} does not report on {item.activity.code} in this round")
     if request.form.get("action") == "draft":
         save_draft(db.session, item, me, draft_from(request.form))
@@ -214,7 +200,7 @@ def save_item(round_id: int, item_id: int) -> ResponseReturnValue:
         db.session.rollback()
         return _render_form(
             round_,
-            _my_items(round_, me),
+            items_to_report(db.session, round_, me, with_milestones=True),
             {item_id: f"{exc}; nothing was saved"},
             {item_id: draft_from(request.form)},
             400,
