@@ -13,14 +13,13 @@ rest of a 304 (measured: SQLite 47 us against 5 us on the cursor; PostgreSQL ove
 poll. PostgreSQL keeps the plan: psycopg prepares a statement on a connection once it has run
 it five times (its `prepare_threshold`), which halves the round trip (170 us unprepared).
 
-Nor does a poll ask at all while nothing was written: each kept connection remembers its
-answers until the database says something changed. SQLite's `PRAGMA data_version` moves when
-another connection commits (reading it: 4.5 us on the bench database); on PostgreSQL the
-connection LISTENs on `tracker_poll`, which triggers on the content state and the tokens
-notify (migration `poll_notify`), and looking for a notification is one non-blocking read of
-the socket. A
-commit in this process clears the answers at once; another process's reaches a worker as
-soon as PostgreSQL delivers its notification, microseconds after the commit returns.
+On SQLite a poll does not even ask while nothing was written: each kept connection remembers
+its answers until `PRAGMA data_version` moves, which it does when another connection commits
+(reading it: 4.5 us on the bench database), and a commit in this process clears them at once.
+PostgreSQL has no such synchronous word, so there every poll asks. A LISTEN on a channel that
+triggers NOTIFY is no substitute: the listener's backend sends the notification after the
+notifying commit has returned, so a poll that starts right after another process's commit can
+find nothing heard yet and answer 304 for the version before (seen on a loaded CI machine).
 """
 
 from __future__ import annotations
@@ -41,8 +40,6 @@ from tracker.feeds.models import FeedToken
 from tracker.feeds.services import hash_token, use_to_record
 from tracker.models import CONTENT_STATE_ID, CONTENT_STATE_READ, ContentState, utcnow
 
-#: What the triggers of migration `poll_notify` notify.
-CHANNEL = "tracker_poll"
 #: Answers a kept connection remembers at most (one per token polled from its thread).
 MAX_ANSWERS = 4096
 
@@ -104,32 +101,6 @@ class _SQLiteChanges(_Changes):
         return changed
 
 
-class _PostgresChanges(_Changes):
-    """Notifications on `CHANNEL`, whether read with a statement's results or looked for.
-
-    Anything else the server says unprompted counts too: that is its notice that it ends the
-    connection (a restart, say), after which no notification would come; the read that follows
-    finds the connection lost.
-    """
-
-    def __init__(self, driver_connection: Any, cursor: Any) -> None:
-        self._pgconn = driver_connection.pgconn
-        self._heard = False
-        driver_connection.add_notify_handler(self._hear)
-        driver_connection.add_notice_handler(self._hear)
-        cursor.execute(f"LISTEN {CHANNEL}")
-
-    def _hear(self, _notify: Any) -> None:
-        self._heard = True
-
-    def since_last_look(self) -> bool:
-        self._pgconn.consume_input()  # reads what the socket holds; never waits
-        while self._pgconn.notifies() is not None:
-            self._heard = True
-        heard, self._heard = self._heard, False
-        return heard
-
-
 @dataclass
 class _Kept:
     connection: sa.Connection
@@ -164,12 +135,8 @@ sa.event.listen(so.Session, "after_commit", _Commits.note)
 _kept = threading.local()
 
 
-def _changes_of(dialect: sa.Dialect, driver: Any, cursor: Any) -> _Changes:
-    if dialect.name == "sqlite":
-        return _SQLiteChanges(cursor)
-    if dialect.name == "postgresql" and dialect.driver == "psycopg":
-        return _PostgresChanges(driver, cursor)
-    return _Changes()
+def _changes_of(dialect: sa.Dialect, cursor: Any) -> _Changes:
+    return _SQLiteChanges(cursor) if dialect.name == "sqlite" else _Changes()
 
 
 def _kept_for(engine: sa.Engine) -> _Kept:
@@ -193,7 +160,7 @@ def _kept_for(engine: sa.Engine) -> _Kept:
             error=dialect.loaded_dbapi.Error,
             token_and_state=_Compiled(_TOKEN_AND_STATE, dialect),
             state=_Compiled(CONTENT_STATE_READ, dialect),
-            changes=_changes_of(dialect, driver, cursor),
+            changes=_changes_of(dialect, cursor),
         )
         kept.closer = weakref.finalize(kept, _close, connection, cursor, kept.error)
         kept.closer.atexit = False  # nor in a forked child, on its parent's socket
