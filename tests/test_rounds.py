@@ -313,6 +313,32 @@ def test_the_lead_sees_only_its_items_saves_a_draft_and_submits(client, session,
     assert "<title>WS1 2020, first half · Workplan Tracker</title>" in page
 
 
+def test_a_coordinator_reports_for_one_lead_at_a_time(client, session, auth):
+    round_ = ws1_round(session)
+    auth.sign_in_as("coordinator@example.org")
+    status_page = client.get(f"/rounds/{round_.id}").get_data(as_text=True)
+    assert f'href="/rounds/{round_.id}/report?entity=ILO">Report for ILO</a>' in status_page
+    page = client.get(f"/rounds/{round_.id}/report?entity=ILO").get_data(as_text=True)
+    assert "Progress report: 2020, first half, ILO" in page
+    assert "Implement the methodology for measuring SDG indicator 10.7.1" in page
+    assert "Maintain Global Migration Data Portal" not in page  # IOM's 3.7
+    everything = client.get(f"/rounds/{round_.id}/report").get_data(as_text=True)
+    assert "Maintain Global Migration Data Portal" in everything
+    item = next(i for i in round_.items if i.activity.code == "3.4" and i.entity.acronym == "ILO")
+    url = f"/rounds/{round_.id}/items/{item.id}?entity=ILO"
+    assert f'action="{url}"' in page
+    draft = post(client, url, {"action": "draft", "status": "in_progress", "progress": "for ILO"})
+    assert draft.status_code == 302
+    assert draft.headers["Location"].endswith(f"/report?entity=ILO#item-{item.id}")
+    missing = client.get(f"/rounds/{round_.id}/report?entity=NOPE")
+    assert missing.status_code == 403
+    assert "no items of NOPE to report on" in missing.get_data(as_text=True)
+
+    auth.sign_in_as("ilo.focal-point@example.org")
+    assert client.get(f"/rounds/{round_.id}/report?entity=IOM").status_code == 403
+    assert "Report for ILO" not in client.get(f"/rounds/{round_.id}").get_data(as_text=True)
+
+
 def test_only_coordinators_open_rounds_in_the_browser(client, session, auth):
     auth.sign_in_as("ilo.focal-point@example.org")
     assert "Open a round" not in client.get("/rounds/").get_data(as_text=True)

@@ -519,11 +519,17 @@ def round_item_for(
 
 
 def items_to_report(
-    session: so.Session, round_: ReportingRound, person: Person, *, with_milestones: bool = False
+    session: so.Session,
+    round_: ReportingRound,
+    person: Person,
+    *,
+    entity: str | None = None,
+    with_milestones: bool = False,
 ) -> list[RoundItem]:
     """The items a person reports on in a round, in workplan order: their entity's ones they
-    may update (a lead's), or all of them for the group's coordinators. Loaded with what the
-    report form shows, in a few queries however many items the round has."""
+    may update (a lead's), or all of them for the group's coordinators; only those of the
+    entity with the acronym `entity`, if given, as when a coordinator reports for one lead.
+    Loaded with what the report form shows, in a few queries however many items there are."""
     activity = so.contains_eager(RoundItem.activity)
     query = (
         sa.select(RoundItem)
@@ -546,6 +552,8 @@ def items_to_report(
         )
         .order_by(Activity.sort_key, Entity.acronym)
     )
+    if entity is not None:
+        query = query.where(Entity.acronym == entity)
     if coordinates(person, round_.working_group):
         return list(session.scalars(query))
     if person.entity_id is None:

@@ -152,9 +152,11 @@ def close(round_id: int) -> ResponseReturnValue:
 def report_form(round_id: int) -> ResponseReturnValue:
     round_ = _round(round_id)
     me = _me()
-    items = items_to_report(db.session, round_, me, with_milestones=True)
-    require(bool(items), f"{me.name} has no items to report on in this round")
-    return _render_form(round_, items, {}, {})
+    entity = request.args.get("entity") or None
+    items = items_to_report(db.session, round_, me, entity=entity, with_milestones=True)
+    of_entity = f"of {entity} " if entity else ""
+    require(bool(items), f"{me.name} has no items {of_entity}to report on in this round")
+    return _render_form(round_, items, {}, {}, entity)
 
 
 def _render_form(
@@ -162,6 +164,7 @@ def _render_form(
     items: list[RoundItem],
     errors: dict[int, str],
     typed: dict[int, dict[str, object]],
+    entity: str | None,
     status: int = 200,
 ) -> ResponseReturnValue:
     of_activity = reportable_indicators_of(db.session, [i.activity for i in items])
@@ -174,6 +177,7 @@ def _render_form(
         errors=errors,
         typed=typed,
         statuses=list(Status),
+        entity=entity,
         today=today(),
     ), status
 
@@ -183,6 +187,8 @@ def _render_form(
 def save_item(round_id: int, item_id: int) -> ResponseReturnValue:
     round_ = _round(round_id)
     me = _me()
+    entity = request.args.get("entity") or None
+    back = url_for("monitoring.report_form", round_id=round_id, entity=entity)
     item = db.session.get(RoundItem, item_id)
     if item is None or item.round_id != round_.id:
         abort(404)
@@ -192,7 +198,7 @@ def save_item(round_id: int, item_id: int) -> ResponseReturnValue:
         save_draft(db.session, item, me, draft_from(request.form))
         db.session.commit()
         flash(f"Draft of {item.activity.code} saved.", "success")
-        return redirect(url_for("monitoring.report_form", round_id=round_id) + f"#item-{item.id}")
+        return redirect(f"{back}#item-{item.id}")
     try:
         fields = report_fields_from(request.form, reportable_indicators(db.session, item.activity))
         submit_report(db.session, round_, item.activity, Actor.of(me, "web"), fields, today())
@@ -200,14 +206,15 @@ def save_item(round_id: int, item_id: int) -> ResponseReturnValue:
         db.session.rollback()
         return _render_form(
             round_,
-            items_to_report(db.session, round_, me, with_milestones=True),
+            items_to_report(db.session, round_, me, entity=entity, with_milestones=True),
             {item_id: f"{exc}; nothing was saved"},
             {item_id: draft_from(request.form)},
+            entity,
             400,
         )
     db.session.commit()
     flash(f"Report on {item.activity.code} submitted.", "success")
-    return redirect(url_for("monitoring.report_form", round_id=round_id) + f"#item-{item.id}")
+    return redirect(f"{back}#item-{item.id}")
 
 
 @bp.post("/<int:round_id>/summaries")
