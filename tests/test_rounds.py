@@ -322,8 +322,10 @@ def test_a_coordinator_reports_for_one_lead_at_a_time(client, session, auth):
     assert "Progress report: 2020, first half, ILO" in page
     assert "Implement the methodology for measuring SDG indicator 10.7.1" in page
     assert "Maintain Global Migration Data Portal" not in page  # IOM's 3.7
-    everything = client.get(f"/rounds/{round_.id}/report").get_data(as_text=True)
-    assert "Maintain Global Migration Data Portal" in everything
+    chooser = client.get(f"/rounds/{round_.id}/report").get_data(as_text=True)
+    assert "Report for a lead: 2020, first half" in chooser
+    assert f'href="/rounds/{round_.id}/report?entity=IOM">Report for IOM</a>' in chooser
+    assert "Maintain Global Migration Data Portal" not in chooser  # no item's form
     item = next(i for i in round_.items if i.activity.code == "3.4" and i.entity.acronym == "ILO")
     url = f"/rounds/{round_.id}/items/{item.id}?entity=ILO"
     assert f'action="{url}"' in page

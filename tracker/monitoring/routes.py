@@ -153,6 +153,14 @@ def report_form(round_id: int) -> ResponseReturnValue:
     round_ = _round(round_id)
     me = _me()
     entity = request.args.get("entity") or None
+    if entity is None and coordinates(me, round_.working_group):
+        # a coordinator reports for one lead at a time, as each lead's update comes in: the
+        # form of every item of a large group is thousands of fields nobody fills in at once
+        return render_template(
+            "monitoring/report_for.html",
+            round=round_,
+            status=round_status(db.session, round_, today()),
+        )
     items = items_to_report(db.session, round_, me, entity=entity, with_milestones=True)
     of_entity = f"of {entity} " if entity else ""
     require(bool(items), f"{me.name} has no items {of_entity}to report on in this round")
