@@ -1174,15 +1174,14 @@ def _next_steps(
     due = find_items(
         session,
         ItemFilter(
-            working_group=group.short_name, due_from=end + timedelta(days=1), due_to=horizon
+            working_group=group.short_name,
+            due_from=end + timedelta(days=1),
+            due_to=horizon,
+            open_only=True,
         ),
         end,
     ).items
-    steps += [
-        NextStep(i.code, i.title, i.due_text, "due")
-        for i in due
-        if i.status not in (Status.COMPLETED, Status.CANCELLED)
-    ]
+    steps += [NextStep(i.code, i.title, i.due_text, "due") for i in due]
     return steps
 
 
