@@ -4,7 +4,6 @@ to; kept per content state, since most requests come while nothing changed."""
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -26,13 +25,12 @@ from tracker.domain.items import (
 )
 from tracker.domain.query import ItemFilter
 from tracker.domain.recurrence import occurrences_in
+from tracker.domain.remembered import RememberedAtState
 from tracker.domain.rules import UPCOMING_DAYS
 from tracker.models import (
     Entity,
     Status,
     WorkingGroup,
-    has_uncommitted_content,
-    read_content_state,
 )
 
 
@@ -212,15 +210,9 @@ def _tally(
     return counts, placed
 
 
-#: Per database, the dashboards' tallies counted at its current content state (version and
-#: when it moved, so a restored database cannot match tallies of another past), by day,
-#: window, group and leader.
-_TALLIES: weakref.WeakKeyDictionary[
-    sa.Engine, dict[tuple[Any, ...], tuple[DashboardCounts, Placed]]
-]
-_TALLIES = weakref.WeakKeyDictionary()
-#: Dashboards told apart at one content state: groups (and all) times leading entities.
-_TALLIES_KEPT = 1024
+#: The dashboards' tallies by day, window, group and leader; up to so many told apart at one
+#: content state (groups and all, times leading entities).
+_TALLIES: RememberedAtState[tuple[DashboardCounts, Placed]] = RememberedAtState(1024)
 
 
 def _remembered_tally(
@@ -232,25 +224,12 @@ def _remembered_tally(
     leader_id: int | None,
 ) -> tuple[DashboardCounts, Placed]:
     """`_tally`, counted once per content state: counting reads every row (tens of ms on
-    PostgreSQL at 50,000 milestones), and most requests come while nothing changed.
-
-    Exact: a tally is kept only if the content state read before it is still the one read
-    after it, so every statement between saw that one state, also where each statement has
-    its own snapshot (PostgreSQL's READ COMMITTED). A session whose transaction changed the
-    workplan without committing counts for itself alone.
-    """
-    state = read_content_state(session)  # first: autoflush notes the session's own changes
-    if has_uncommitted_content(session):
-        return _tally(session, flt, today, soon_days, wg_id, None, leader_id)
-    kept = _TALLIES.setdefault(session.get_bind().engine, {})
-    key = (state, today, soon_days, wg_id, leader_id)
-    found = kept.get(key)
-    if found is None:
-        found = _tally(session, flt, today, soon_days, wg_id, None, leader_id)
-        if read_content_state(session) == state:
-            if len(kept) >= _TALLIES_KEPT or any(other[0] != state for other in kept):
-                kept.clear()
-            kept[key] = found
+    PostgreSQL at 50,000 milestones), and most requests come while nothing changed."""
+    found = _TALLIES.get(
+        session,
+        (today, soon_days, wg_id, leader_id),
+        lambda: _tally(session, flt, today, soon_days, wg_id, None, leader_id),
+    )
     counts, placed = found
     # copies: the caller may change what it is given
     return replace(
