@@ -154,6 +154,31 @@ def test_a_rounds_reports_and_summaries_make_the_report(client, session, auth):
     assert post(client, f"/rounds/{round_.id}/summaries", {"highlights": "mine"}).status_code == 403
 
 
+def test_the_report_page_is_worked_out_once_per_content_state(
+    client, session, auth, count_queries
+):
+    """A second view while nothing changed reads no report rows; a change shows at once, and
+    a reader who may not edit the group never gets the page worked out for one who may."""
+    round_ = open_ws1_round(session)
+    session.commit()
+    auth.sign_in_as("coordinator@example.org")
+    url = "/reports/WS1?from=2020-01-01&to=2020-06-30"
+    with count_queries() as first:
+        assert "A steady half year." not in client.get(url).get_data(as_text=True)
+    with count_queries() as again:
+        assert client.get(url).status_code == 200
+    assert len(again.statements) < len(first.statements) // 2
+    saved = post(client, f"/rounds/{round_.id}/summaries", {"highlights": "A steady half year."})
+    assert saved.status_code == 302
+    assert "A steady half year." in client.get(url).get_data(as_text=True)
+
+    unplanned = "/reports/WS1?from=2021-01-01&to=2021-06-30"
+    hint = "open a round for exactly this period"
+    assert hint in client.get(unplanned).get_data(as_text=True)
+    auth.sign_in_as("ilo.focal-point@example.org")
+    assert hint not in client.get(unplanned).get_data(as_text=True)
+
+
 def test_the_programme_report_draws_its_charts(client, session, auth):
     report = programme_report(
         session, date(2020, 1, 1), date(2020, 12, 31), TODAY, with_group_reports=True
