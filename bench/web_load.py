@@ -22,6 +22,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ CHAT_QUESTIONS = [
 ]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -72,12 +73,13 @@ def _credentials(url: str) -> dict[str, Any]:
     return {"cookie": cookie, "api": api_token, "feed": feed_token, "activity": activity_id}
 
 
-def _start_server(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(url: str, port: int, log: Path, today: date = TODAY) -> subprocess.Popen[bytes]:
+    """`tracker serve` with `WORKERS` workers and no scheduler, once it answers /readyz."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "DATABASE_URL"))}
     env.update(
         DATABASE_URL=url,
         SECRET_KEY=SECRET,
-        TRACKER_TODAY=TODAY.isoformat(),
+        TRACKER_TODAY=today.isoformat(),
         TRACKER_BASE_URL=BASE_URL,
         TRACKER_INSTANCE_PATH=str(OUT / "instance"),
     )
@@ -231,8 +233,8 @@ def measure(
     """Each endpoint at each number of connections, next to that run's floor; the feeds'
     first requests (each body's build) timed apart; the workers' peak RSS."""
     creds = _credentials(url)
-    port = _free_port()
-    server = _start_server(url, port, OUT / "serve.log")
+    port = free_port()
+    server = start_server(url, port, OUT / "serve.log")
     base = f"http://127.0.0.1:{port}"
     results: dict[str, Any] = {"runs": {}, "first_requests_ms": {}}
     try:
