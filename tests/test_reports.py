@@ -154,9 +154,7 @@ def test_a_rounds_reports_and_summaries_make_the_report(client, session, auth):
     assert post(client, f"/rounds/{round_.id}/summaries", {"highlights": "mine"}).status_code == 403
 
 
-def test_the_report_page_is_worked_out_once_per_content_state(
-    client, session, auth, count_queries
-):
+def test_the_report_page_is_worked_out_once_per_content_state(client, session, auth, count_queries):
     """A second view while nothing changed reads no report rows; a change shows at once, and
     a reader who may not edit the group never gets the page worked out for one who may."""
     round_ = open_ws1_round(session)
