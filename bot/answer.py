@@ -168,17 +168,11 @@ def answer(
     all_items: bool = False,
 ) -> Answer:
     """Answer a question. `person` is who asks ("what do I lead"); `everything` lists all items;
-    `conversation` names the thread or chat session a follow-up refers to; the caller commits
-    what `answer` keeps of it, and must not be in a transaction that has read. With
-    `all_items`, `as_json` carries every matching item up to `JSON_LIMIT` (`tracker ask
-    --json`, the chat API); otherwise those shown."""
+    `conversation` names the thread or chat session a follow-up refers to: `answer` ends the
+    transaction it read in (committing it), and the caller commits what it keeps of the
+    conversation. With `all_items`, `as_json` carries every matching item up to `JSON_LIMIT`
+    (`tracker ask --json`, the chat API); otherwise those shown."""
     question = question.strip()[:MAX_QUESTION]
-    if conversation:
-        # the answer remembers the conversation, a write from a GET as often as not: on
-        # SQLite a transaction that read and then writes fails if another connection committed
-        # meanwhile, so it starts as the writer and waits its turn (a caller that has read
-        # ends its transaction first)
-        begin_write(session)
     vocabulary = Vocabulary.load(session)
     previous = conversations.recall(session, conversation) if conversation else None
     query = understand(question, vocabulary, today, previous)
@@ -210,7 +204,14 @@ def answer(
         limit = FULL_LIST_LIMIT if everything else TOP
         reply = _list(session, blank, query, person, limit, vocabulary, all_items)
     if conversation and reply.answered and not everything:
-        # the full list a link opens is the same turn again, not a new one
+        # the full list a link opens is the same turn again, not a new one.
+        # Remembering writes, from a GET as often as not. On SQLite a transaction that read
+        # and then writes fails if another connection committed meanwhile, and one begun as
+        # the writer holds every other writer off for as long as it runs: a writer's lock
+        # held through the answer (tens of ms) starved the other worker's waits for seconds.
+        # So the reading ends here, and the write is a transaction of its own.
+        session.commit()
+        begin_write(session)
         conversations.remember(session, conversation, query, today)
     return reply
 

@@ -31,7 +31,6 @@ def _ask(base_url: str, all_items: bool = False) -> Answer | None:
     if "chat_conversation" not in session:
         session["chat_conversation"] = secrets.token_urlsafe(16)
     everything = request.args.get("all") == "1"
-    db.session.commit()  # the sign-in's read: `answer` begins as the conversation's writer
     reply = answer(
         db.session,
         question,

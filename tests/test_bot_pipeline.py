@@ -3,16 +3,19 @@ Spanish answers, the facts beyond lists, conversations and the machine-readable 
 seed workplans with today pinned to Friday 10 January 2020."""
 
 import json
+import sqlite3
 from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from bot.answer import JSON_LIMIT, answer
+from bot.conversation import recall
 from bot.language import detect_language, format_date_in
 from bot.models import BotConversation
 from bot.understand import Vocabulary, understand
-from tests.conftest import TEST_TODAY
+from tests.conftest import TEST_TODAY, seed
+from tracker.extensions import db
 from tracker.models import Precision, utcnow
 
 BASE = "http://tracker.test"
@@ -228,3 +231,38 @@ def test_tracker_ask_json_with_a_conversation(runner):
     assert data["understood"]["entity"] == "IOM"
     assert data["understood"]["follow_up"] == "entity"
     assert data["text"].startswith("14 éléments dirigés par IOM :")
+
+
+def test_answering_holds_no_write_lock_while_it_reads(empty_app):
+    """A conversation's turn is written in a transaction of its own, after the reading: a
+    writer's lock held through the answer kept the other web workers' writes waiting, and
+    SQLite's busy waits starved them for seconds (bench/RESULTS.md, the chat at 2 connections)."""
+    if empty_app.config["SQLALCHEMY_DATABASE_URI"].split(":", 1)[0] != "sqlite":
+        pytest.skip("SQLite's one writer; PostgreSQL locks the conversation's row alone")
+    seed(empty_app)
+    path = sa.make_url(empty_app.config["SQLALCHEMY_DATABASE_URI"]).database
+    others_could_write: list[bool] = []
+
+    def probe(_conn, _cursor, statement, *_args):
+        if "FROM activity" in statement and not others_could_write:  # the answer reading
+            other = sqlite3.connect(path, timeout=0)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.rollback()
+                others_could_write.append(True)
+            except sqlite3.OperationalError:
+                others_could_write.append(False)
+            finally:
+                other.close()
+
+    with empty_app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", probe)
+        try:
+            reply = answer(
+                db.session, "what does ILO lead", TEST_TODAY, base_url="", conversation="t:lock"
+            )
+            db.session.commit()
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", probe)
+        assert reply.answered and others_could_write == [True]
+        assert recall(db.session, "t:lock") is not None

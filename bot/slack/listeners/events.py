@@ -62,7 +62,7 @@ def conversation_key(event: dict[str, Any]) -> str:
 def reply_in_thread(client: WebClient, event: dict[str, Any]) -> None:
     question = plain_text(event.get("text") or "")
     person = identify(client, event["user"]) if asks_about_self(question) else None
-    db.session.commit()  # what identifying read or learnt: `answer` begins as a writer
+    db.session.commit()  # what identifying learnt
     reply = answer(
         db.session,
         question,
