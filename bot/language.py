@@ -46,7 +46,7 @@ _MARKERS: dict[Language, frozenset[str]] = {
         fait dus due prevu prevue prevus prevues lieu tiendra tenue heure commence debute
         bonjour salut merci livrables rendre seulement ceux celles raconte blague gagne coupe
         recette temps fait reserve vol capitale jours organise entre janvier fevrier mars avril
-        mai juin juillet aout septembre octobre novembre decembre y a il manuel rapport
+        mai juin juillet aout septembre octobre novembre decembre y il manuel rapport
         webinaire reunion atelier element elements activites
         """
     ),
@@ -69,6 +69,11 @@ _MARKERS: dict[Language, frozenset[str]] = {
         what which who whom when where how is are the does do did of for in on by due overdue
         lead leads leading led status next this week month year show me any anything items
         activities and about tell what's whats soon late time many partner partners
+        to from with at that it its has have had was were be been will would can could should
+        all my our we i you your there up coming left remain remaining still yet some get give
+        list send please than then them they their these those or not done finished
+        completed started planned upcoming last first before after until during today
+        tomorrow yesterday quarter half meeting meetings report reports handbook workshop
         """
     ),
 }

@@ -51,6 +51,10 @@ def vocabulary(app):
         ("que vence en diciembre", "es"),
         ("y para la OIM", "es"),
         ("3.2", "en"),
+        ("send a reminder to IOM", "en"),  # "a" is a word of all three
+        ("has the handbook been finished", "en"),
+        ("qu'a fait l'OIM", "fr"),
+        ("¿a quién le toca el manual?", "es"),
     ],
 )
 def test_the_language_is_told_apart(question, language):
