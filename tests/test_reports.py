@@ -18,7 +18,7 @@ from tracker.domain.monitoring import (
     submit_report,
 )
 from tracker.domain.status import Actor
-from tracker.models import Activity, Person, Status, WorkingGroup
+from tracker.models import Activity, Milestone, Person, Status, WorkingGroup
 from tracker.monitoring.report import render
 
 from .rounds_support import open_ws1_round
@@ -87,6 +87,31 @@ def test_next_steps_are_what_falls_due_in_the_next_period(session):
         ("NS-2", "September 2014"),
         ("Output 1.2 (2)", "September 2014"),
     ]
+
+
+def test_the_groups_own_meetings_are_in_the_report_of_their_period(session):
+    """EGMS's expert group meeting of July 2019 belongs to no activity: the highlights of the
+    activities would leave it out."""
+    egms = group(session, "EGMS")
+    report = progress_report(session, egms, date(2019, 7, 1), date(2019, 12, 31))
+    (event,) = [e for e in report.group_milestones if e.item.code == "EGM-2019"]
+    assert event.item.leads == ("UN DESA",) and event.state == "completed"
+    html = unescape(render(report, ".html", TODAY).decode())
+    line = "EGM-2019</strong> Expert Group Meeting on Improving Migration Data"
+    assert "The group's meetings and milestones" in html and line in html
+    word = docx_text(render(report, ".docx", TODAY))
+    assert "EGM-2019 Expert Group Meeting on Improving Migration Data" in word
+    assert "UN DESA) [completed]" in word
+    # had nobody said it took place, the report of a period after it says its report is due
+    session.execute(
+        sa.update(Milestone).where(Milestone.code == "EGM-2019").values(status=Status.NOT_REPORTED)
+    )
+    report = progress_report(session, egms, date(2019, 7, 1), date(2019, 12, 31))
+    (event,) = [e for e in report.group_milestones if e.item.code == "EGM-2019"]
+    assert event.state == "held, its report awaited"
+    assert "held, its report awaited" in unescape(render(report, ".html", TODAY).decode())
+    later = progress_report(session, egms, date(2020, 1, 1), date(2020, 6, 30))
+    assert "EGM-2019" not in [e.item.code for e in later.group_milestones]
 
 
 @pytest.mark.parametrize("suffix", [".docx", ".pdf"])

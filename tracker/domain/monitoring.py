@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from tracker.domain.item import Item
 from tracker.domain.items import find_items
 from tracker.domain.permissions import (
     PermissionDenied,
@@ -942,6 +943,19 @@ class NextStep:
 
 
 @dataclass
+class GroupMilestone:
+    """A meeting or milestone of the group itself, as the report of a period names it."""
+
+    item: Item
+    #: A meeting held by the period's end whose report is not in yet.
+    awaiting_report: bool
+
+    @property
+    def state(self) -> str:
+        return "held, its report awaited" if self.awaiting_report else self.item.status.label
+
+
+@dataclass
 class ProgressReport:
     """What a progress report says, from the data alone; renderers only lay it out."""
 
@@ -951,6 +965,8 @@ class ProgressReport:
     round: ReportingRound | None
     objectives: list[str]
     highlights: list[OutputHighlights]
+    #: The group's own meetings and milestones (of no activity) due in the period.
+    group_milestones: list[GroupMilestone]
     indicators: list[IndicatorLine]
     findings: list[str]
     risks: list[Risk]
@@ -1057,6 +1073,7 @@ def progress_report(
         round=round_,
         objectives=chain.objectives,
         highlights=highlights,
+        group_milestones=_group_milestones(session, group, start, end),
         indicators=indicators,
         findings=[f for line in indicators if (f := _finding(line))],
         risks=[r for r in chain.risks if r.raised_on is None or r.raised_on <= end],
@@ -1075,6 +1092,25 @@ def progress_report(
         partners=_partners(group, activities),
         next_steps=_next_steps(session, group, end, round_),
     )
+
+
+def _group_milestones(
+    session: so.Session, group: WorkingGroup, start: date, end: date
+) -> list[GroupMilestone]:
+    """The events of the period that belong to no activity (an expert group meeting, say),
+    which the activities' highlights would leave out."""
+    due = find_items(
+        session,
+        ItemFilter(
+            working_group=group.short_name,
+            kinds=frozenset({"milestone"}),
+            due_from=start,
+            due_to=end,
+        ),
+        end,
+    ).items
+    after = end + timedelta(days=1)
+    return [GroupMilestone(i, i.awaiting_report(after)) for i in due if i.parent_code is None]
 
 
 def _updates_in(

@@ -141,6 +141,16 @@ def _report_docx(document: DocxDocument, report: ProgressReport, level: int) -> 
                 document.add_paragraph(
                     f"Milestone achieved: {milestone.title} ({done})", style="List Bullet 2"
                 )
+    if report.group_milestones:
+        document.add_heading("The group's meetings and milestones", level=level + 1)
+        for event in report.group_milestones:
+            m = event.item
+            where = f", {m.location}" if m.location else ""
+            leads = f"; {', '.join(m.leads)}" if m.leads else ""
+            paragraph = document.add_paragraph(style="List Bullet")
+            paragraph.add_run(f"{m.code} ").bold = True
+            paragraph.add_run(f"{m.title} ({m.timeline_text or 'undated'}{where}{leads}) ")
+            paragraph.add_run(f"[{event.state}]").italic = True
     section("indicators", 3)
     if report.indicators:
         table = document.add_table(rows=1, cols=5)
