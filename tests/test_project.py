@@ -1,5 +1,7 @@
 """The project's own consistency: migrations match the models, packaging ships every package."""
 
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -48,3 +50,17 @@ def test_text_searches_have_their_indexes_on_postgresql(empty_app):
         for table in ("activity", "milestone")
         for column in ("title", "description", "code")
     }
+
+
+def test_a_web_worker_loads_no_document_library_until_one_is_asked_for():
+    """python-docx (with lxml) and openpyxl cost a web worker tens of MB; they are loaded by
+    the imports, exports and downloads that use them, and WeasyPrint by the PDFs."""
+    probe = (
+        "import sys; from tracker import create_app; "
+        "create_app({'SQLALCHEMY_DATABASE_URI': 'sqlite://', 'SECRET_KEY': 'x'}); "
+        "print(sorted(m for m in ('docx', 'openpyxl', 'lxml', 'weasyprint') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert done.stdout.strip() == "[]", done.stdout

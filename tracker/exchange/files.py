@@ -15,9 +15,6 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font
-
 from tracker.exchange.limits import CLI_LIMITS, FileRefused, Limits, check_file
 
 #: The columns of a workplan file, in the order `tracker export` writes them.
@@ -209,6 +206,8 @@ def _csv_table(path: Path) -> Iterator[list[str]]:
 
 def _xlsx_tables(path: Path, limits: Limits) -> list[tuple[str, list[list[str]]]]:
     """The workplan sheet, and the results sheet if there is one, each with its label."""
+    from openpyxl import load_workbook  # 20 MB in every web worker, for an upload now and then
+
     name = path.name
     try:
         book = load_workbook(path, read_only=True, data_only=True)
@@ -285,6 +284,8 @@ def write_rows(
             raise ValueError("a CSV file holds one table: write the results to a file of their own")
         write_table(path, rows, COLUMNS)
     elif suffix == ".xlsx":
+        from openpyxl import Workbook  # see `_xlsx_tables`
+
         book = Workbook()
         sheet = book.active
         assert sheet is not None
@@ -306,6 +307,8 @@ def write_table(path: Path, rows: list[dict[str, str]], columns: tuple[str, ...]
 
 
 def _fill_sheet(sheet: Any, rows: list[dict[str, str]], columns: tuple[str, ...]) -> None:
+    from openpyxl.styles import Font
+
     sheet.append(list(columns))
     for cell in sheet[1]:
         cell.font = Font(bold=True)

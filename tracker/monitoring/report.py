@@ -11,10 +11,8 @@ from __future__ import annotations
 import io
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from docx import Document
-from docx.document import Document as DocxDocument
-from docx.shared import Pt
 from flask import render_template
 
 from tracker.domain.monitoring import (
@@ -25,6 +23,9 @@ from tracker.domain.monitoring import (
 from tracker.models import Status
 from tracker.monitoring import charts
 from tracker.timeline import format_date
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocxDocument
 
 #: File suffix -> media type; `tracker report -o` picks the format by the suffix.
 FORMATS = {
@@ -66,6 +67,10 @@ def render_pdf(report: Report, today: date) -> bytes:
 
 
 def render_docx(report: Report, today: date) -> bytes:
+    # python-docx and lxml: tens of MB in every web worker, for a download now and then
+    from docx import Document
+    from docx.shared import Pt
+
     document = Document()
     document.styles["Normal"].font.size = Pt(10.5)
     if isinstance(report, ProgrammeReport):

@@ -14,11 +14,6 @@ from pathlib import Path
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from docx import Document
-from docx.enum.section import WD_ORIENT
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
 
 from tracker.models import GroupRole, WorkingGroup, WorkingGroupEntity
 
@@ -47,6 +42,9 @@ def _write(cell: object, text: str) -> None:
 
 
 def _header_row(table: object, header: tuple[str, ...]) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
     row = table.rows[0]  # type: ignore[attr-defined]
     for cell, text in zip(row.cells, header, strict=True):
         cell.text = ""
@@ -80,6 +78,11 @@ def write_workplan_docx(
     session: so.Session, path: Path, groups: list[WorkingGroup], today: date
 ) -> int:
     """Write each group's workplan (heading, leads, activities, milestones); rows written."""
+    # python-docx and lxml: tens of MB in every web worker, for a download now and then
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Cm, Pt
+
     from tracker.exchange import ACTIVITY, export_rows
 
     document = Document()
