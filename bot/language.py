@@ -22,6 +22,8 @@ LANGUAGES: tuple[Language, ...] = ("en", "fr", "es")
 
 def fold(text: str) -> str:
     """Lower case without accents: "Échéance" -> "echeance"."""
+    if text.isascii():  # most workplan text: nothing to decompose (the vocabulary folds MBs)
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
