@@ -258,6 +258,8 @@ def item_conditions(
         themed = activities_with_themes(flt.themes)
         column = model.id if model is Activity else model.activity_id
         conditions.append(column.in_(themed))
+    if flt.groups_own:
+        conditions.append(sa.false() if model is Activity else model.activity_id.is_(None))
     if entity_id is not None:
         conditions.append(_entity_condition(model, flt, entity_id))
     if flt.person_id is not None:

@@ -1104,13 +1104,14 @@ def _group_milestones(
         ItemFilter(
             working_group=group.short_name,
             kinds=frozenset({"milestone"}),
+            groups_own=True,
             due_from=start,
             due_to=end,
         ),
         end,
     ).items
     after = end + timedelta(days=1)
-    return [GroupMilestone(i, i.awaiting_report(after)) for i in due if i.parent_code is None]
+    return [GroupMilestone(i, i.awaiting_report(after)) for i in due]
 
 
 def _updates_in(

@@ -93,6 +93,8 @@ class ItemFilter:
     #: Recurring items once each, as their series (calendar feeds carry an RRULE), instead of
     #: their occurrences; with a due window, a series is kept if an occurrence is due in it.
     series: bool = False
+    #: Only the milestones and meetings that belong to no activity: the group's own events.
+    groups_own: bool = False
 
     @property
     def windowed(self) -> bool:
