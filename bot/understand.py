@@ -688,6 +688,12 @@ def understand(
     text, corrections = vocabulary.correct(text, language, original)
     text = to_english(text, language, vocabulary.names_pattern)
     query = _understand(text, original, vocabulary, today)
+    if language == "en" and query.ignored and _head_word(text) in query.ignored:
+        # what the question asks for is the word it does not know ("who chairs WS1", "the
+        # phone number of ILO", "send a reminder to IOM"): the rest is only its subject. Not
+        # in French or Spanish, where a word left untranslated ("plan de travail") is as often
+        # the question's own scaffolding.
+        query = Query("unknown", ignored=query.ignored, subject=text)
     query = replace(query, language=language, corrections=corrections)
     if previous is not None:
         query = _follow(previous, query, text, original, vocabulary, today)
@@ -998,6 +1004,7 @@ def _list_query(text: str, original: str, vocabulary: Vocabulary, today: date) -
         leftovers = [w for w in leftovers if w in names]
         if not (window or overdue or statuses or groups or entities) and not names:
             return Query("unknown", ignored=ignored, subject=text)
+
     if window and not (filters or due or topic) and leftovers:
         # "2030 agenda webinar": a year in a title, not a question about what is due
         return Query("item", subject=_clean_subject(text), loose=True)
@@ -1047,6 +1054,12 @@ def _list_query(text: str, original: str, vocabulary: Vocabulary, today: date) -
         other_entities=tuple(entities[1:]),
         ignored=ignored,
     )
+
+
+def _head_word(text: str) -> str | None:
+    """The first word of a question past its scaffolding ("what is the", "show me"): what it
+    asks for or asks to be done."""
+    return next((w for w in re.findall(r"[\w./()-]+", text) if w not in FILLERS), None)
 
 
 def _as_written(words: str, original: str) -> str:

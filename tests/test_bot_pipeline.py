@@ -177,6 +177,24 @@ def test_times_in_another_city_and_past_meetings(session):
     assert "overdue" not in past.text
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["who chairs WS1", "what is the phone number of ILO", "send a reminder to IOM"],
+)
+def test_a_question_asking_for_what_the_bot_does_not_know_is_not_answered(session, question):
+    """What is asked for is the one word the bot does not know; the entity or group named is
+    only its subject, and listing that subject's items would answer another question."""
+    reply = ask(session, question, all_items=True)
+    assert reply.intent == "unknown" and reply.as_json()["items"] == []
+    assert reply.text.startswith("Sorry, I didn't understand")
+
+
+def test_a_word_it_does_not_know_beside_the_question_still_gets_the_answer(session):
+    reply = ask(session, "which items does UNICEF take part in", all_items=True)
+    assert reply.query.entity == "UNICEF" and reply.as_json()["total"] > 0
+    assert ask(session, "montre-moi le plan de travail du GPMS").query.working_group == "GPMS"
+
+
 def test_a_follow_up_refers_to_the_question_before(session):
     def chat(question, today=TEST_TODAY):
         reply = ask(session, question, today=today, conversation="test:one")
