@@ -703,7 +703,11 @@ def understand(
 _QUESTION_START = re.compile(
     r"^(?:what|which|who|when|where|how|show|list|give|tell|is|are|any|anything|due|overdue)\b"
 )
-_FOLLOW_UP = re.compile(r"^(?:and|what about|how about|only|just|also|but|then)\b")
+#: What opens a follow-up: "and for IOM?", "the same for UNFPA", "which of them are overdue?".
+_FOLLOW_UP = re.compile(
+    r"^(?:and|what about|how about|only|just|also|but|then|(?:the )?same(?: thing)? (?:for|with)"
+    r"|likewise|(?:which|what|any) (?:ones )?(?:of|among) (?:them|those|these))\b"
+)
 _MORE = re.compile(r"^(?:more|next|next page|show more|and more|more please|the rest|rest)$")
 _PRONOUN = re.compile(r"^(?:it|this|that|this one|that one|them|le|la|lo)$")
 
@@ -734,7 +738,7 @@ def _follow(
     elliptical_item = marked and query.intent == "item" and query.loose
     if query.intent in ("help", "item", "next_occurrence") and not elliptical_item:
         return query
-    rest = re.sub(r"^(?:and|what about|how about|only|just|also|but|then)\s+(?:for\s+)?", "", text)
+    rest = re.sub(r"^(?:for\s+)", "", _FOLLOW_UP.sub("", text).lstrip())
     fresh = _understand(rest, original, vocabulary, today) if marked else query
     changed: dict[str, object] = {}
     if fresh.entity and fresh.entity != previous.entity:
