@@ -79,6 +79,39 @@ _MARKERS: dict[Language, frozenset[str]] = {
         """
     ),
 }
+#: Words asking for a fact the tracker does not hold (a budget, a phone number, what a meeting
+#: concluded, a judgement) or for an action the bot does not take (send, delete, book), folded.
+#: A question with one is not understood, unless the word is in some item's own text ("the
+#: costs of recruitment"): answering its subject's items would answer another question.
+UNSUPPORTED: dict[Language, frozenset[str]] = {
+    "en": _word_list(
+        """
+        send email e-mail mail remind book reserve delete remove erase add create edit
+        modify rename assign translate summarise summarize invite notify budget budgets price
+        funded funder funders donor donors phone telephone postal attendance attended attendees
+        worth opinion conclude concluded conclusions said chapter salary weather
+        """
+    ),
+    "fr": _word_list(
+        """
+        envoie envoyer envoyez courriel supprime supprimer supprimez efface effacer ajoute
+        ajouter ajoutez modifie modifier reserve reserver planifie planifier programmer traduis
+        traduire resume resumer rappeler rappelle invite inviter budget cout couts coute
+        finance finances bailleur bailleurs telephone adresse postale assiste assistaient
+        qualite meilleur meilleure conclu conclusions dit chapitre preside presidee president
+        presidente representes representees
+        """
+    ),
+    "es": _word_list(
+        """
+        envia enviar enviale manda mandale mandar borra borrar elimina eliminar agrega agregar
+        anade anadir crea modifica modificar cambia cambiar reserva reservar traduce traducir
+        resume resumir recuerdale invita presupuesto costo coste cuesta costaron financia
+        financio financiado donante donantes telefono direccion asistieron asistentes calidad
+        pena concluyo conclusiones dijo capitulo preside presidente
+        """
+    ),
+}
 #: Letters and signs only one of the languages writes.
 _SIGNS: dict[Language, re.Pattern[str]] = {
     "fr": re.compile(r"[èêëçàâùûîïôœ]|\b[lqdjns]'|-t-(?:il|elle)\b|est-ce"),

@@ -31,7 +31,15 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.dates import Window, find_window, soon_window
-from bot.language import Language, detect_language, fold, prepare, question_words, to_english
+from bot.language import (
+    UNSUPPORTED,
+    Language,
+    detect_language,
+    fold,
+    prepare,
+    question_words,
+    to_english,
+)
 from bot.rounds import read_round_question
 from tracker.domain.entities import EntityDirectory
 from tracker.domain.items import ItemKind
@@ -697,6 +705,14 @@ def understand(
     query = replace(query, language=language, corrections=corrections)
     if previous is not None:
         query = _follow(previous, query, text, original, vocabulary, today)
+    words = set(re.findall(r"[a-z0-9-]+", fold(original)))
+    asked = (words & (UNSUPPORTED[language] | UNSUPPORTED["en"])) - vocabulary.item_words
+    if asked and query.intent != "help":
+        query = replace(
+            Query("unknown", ignored=tuple(sorted(asked)), subject=text),
+            language=language,
+            corrections=corrections,
+        )
     return query
 
 
