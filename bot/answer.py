@@ -803,7 +803,10 @@ def _unknown(reply: Answer, query: Query, vocabulary: Vocabulary) -> Answer:
         reply.heading = _unknown_name_note(query)
     else:
         reply.heading = say("not_understood", language, question=reply.question.strip())
-    reply.details = [say("closest", language)]
+    reply.details = (
+        [say("not_held", language, words=" ".join(query.ignored))] if query.ignored else []
+    )
+    reply.details.append(say("closest", language))
     reply.details += [f"• {line}" for line in _closest(reply.question, vocabulary)]
     reply.details.append("Here is what I can answer, for example:")
     reply.details += [f"• {line}" for line in examples(vocabulary)]

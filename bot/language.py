@@ -603,6 +603,14 @@ PHRASES: dict[str, dict[Language, str]] = {
         "fr": "J'ai compris {what}, mais pas « {words} ».",
         "es": "Entendí {what}, pero no «{words}».",
     },
+    "not_held": {
+        "en": "I know the workplans (items, dates, places, leads and partners, status and "
+        "progress), not “{words}”.",
+        "fr": "Je connais les plans de travail (éléments, dates, lieux, entités, statut et "
+        "avancement), pas « {words} ».",
+        "es": "Conozco los planes de trabajo (elementos, fechas, lugares, entidades, estado y "
+        "avance), no «{words}».",
+    },
     "closest": {
         "en": "Closest questions I can answer:",
         "fr": "Questions proches auxquelles je sais répondre :",

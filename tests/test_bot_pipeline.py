@@ -194,6 +194,8 @@ def test_a_question_asking_for_what_the_bot_does_not_know_is_not_answered(sessio
     reply = ask(session, question, all_items=True)
     assert reply.intent == "unknown" and reply.as_json()["items"] == []
     assert reply.text.startswith(("Sorry, I didn't understand", "Désolé", "Lo siento"))
+    said = reply.text.splitlines()[1]  # what it does not know, said in the question's language
+    assert said.startswith(("I know the workplans", "Je connais", "Conozco")), said
 
 
 def test_a_word_it_does_not_know_beside_the_question_still_gets_the_answer(session):
