@@ -176,6 +176,7 @@ def answer(
     vocabulary = Vocabulary.load(session)
     previous = conversations.recall(session, conversation) if conversation else None
     query = understand(question, vocabulary, today, previous)
+    everything = everything or query.follow_up == "all"
     if everything:
         query = replace(query, page=0)  # the full list starts at its first item
     blank = Answer(

@@ -725,6 +725,13 @@ _FOLLOW_UP = re.compile(
     r"|likewise|(?:which|what|any) (?:ones )?(?:of|among) (?:them|those|these))\b"
 )
 _MORE = re.compile(r"^(?:more|next|next page|show more|and more|more please|the rest|rest)$")
+#: The whole list of the question before; French and Spanish words too, which a question of
+#: one word is not told to be in ("tout" reads as English).
+_ALL = re.compile(
+    r"^(?:(?:show|list|give)(?: me)? )?(?:all|all of them|them all|everything|the full list"
+    r"|the whole list|all items|all the items|complete|tout|tous|toutes|todo|todos|todas"
+    r"|muestralos todos)$"
+)
 _PRONOUN = re.compile(r"^(?:it|this|that|this one|that one|them|le|la|lo)$")
 
 
@@ -735,6 +742,10 @@ def _follow(
     previous question said."""
     if _MORE.match(text) and previous.intent not in ("help", "unknown", "item"):
         return replace(previous, page=previous.page + 1, follow_up="more", language=query.language)
+    if _ALL.match(text) and previous.intent not in ("help", "unknown", "item"):
+        # the whole list, as the answer's own "…and N more" link gives it
+        language = previous.language if query.language == "en" else query.language
+        return replace(previous, page=0, follow_up="all", language=language)
     marked = bool(_FOLLOW_UP.match(text))
     if (
         query.intent in ("item", "next_occurrence")

@@ -222,6 +222,10 @@ def test_a_follow_up_refers_to_the_question_before(session):
     assert (nxt.query.window.start, nxt.query.window.end) == (date(2020, 4, 1), date(2020, 4, 30))
     chat("status of 3.9")
     assert chat("who leads it?").text.splitlines()[0].endswith("is led by IOM.")
+    chat("what does IOM lead")
+    whole = chat("show all")
+    assert whole.query.follow_up == "all" and whole.query.entity == "IOM"
+    assert len(whole.text.splitlines()) == 1 + 14  # the heading and every item, no "more"
     chat("what does UNICEF lead")
     narrowed = chat("which of them are overdue?")
     assert narrowed.query.entity == "UNICEF" and narrowed.query.overdue
