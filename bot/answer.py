@@ -605,6 +605,19 @@ def _item_heading(
         if leads:
             return say("led_by", language, name=name, leads=leads)
         return say("no_lead", language, name=name) + f" ({item.working_group_name})"
+    if query.aspect == "involved":
+        others = [acronym for acronym, _ in item.entities if acronym not in item.leads]
+        if not item.leads:
+            if not others:
+                return say("no_lead", language, name=name)
+            return say("no_lead_partners", language, name=name, who=", ".join(others))
+        return say(
+            "involved",
+            language,
+            name=name,
+            leads=", ".join(item.leads) or "—",
+            who=", ".join(others) or "—",
+        )
     if query.aspect == "partners":
         partners = [acronym for acronym, _ in item.entities if acronym not in item.leads]
         leads = ", ".join(item.leads) or "—"

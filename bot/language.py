@@ -626,6 +626,16 @@ PHRASES: dict[str, dict[Language, str]] = {
         "fr": "{name} ne nomme aucune entité chef de file.",
         "es": "{name} no nombra ninguna entidad responsable.",
     },
+    "involved": {
+        "en": "{name} is led by {leads}; partners: {who}.",
+        "fr": "{name} est dirigé par {leads} ; partenaires : {who}.",
+        "es": "{name} está dirigido por {leads}; socios: {who}.",
+    },
+    "no_lead_partners": {
+        "en": "{name} names no lead entity; partners: {who}.",
+        "fr": "{name} ne nomme aucune entité chef de file ; partenaires : {who}.",
+        "es": "{name} no nombra ninguna entidad responsable; socios: {who}.",
+    },
     "partners_of": {
         "en": "Partners of {name}: {who}.",
         "fr": "Partenaires de {name} : {who}.",

@@ -68,7 +68,9 @@ Intent = Literal[
     "round_said",
 ]
 #: What a question about one item wants to know first.
-Aspect = Literal["status", "when", "who", "next", "where", "time", "partners", "followups"]
+Aspect = Literal[
+    "status", "when", "who", "involved", "next", "where", "time", "partners", "followups"
+]
 
 
 @dataclass(frozen=True)
@@ -836,6 +838,13 @@ _ASPECT_PATTERNS: list[tuple[Aspect, re.Pattern[str]]] = [
             r"^who (?:partners|is partnering|are partnering|partner) (?:on|in|with|for) (?P<x>.+)$",
         ),
         ("partners", r"^who partner (?P<x>.+)$"),
+        (
+            "involved",
+            r"^(?:who|(?:which|what) (?:entities|agencies|organi[sz]ations|partners))"
+            r" (?:is |are )?(?:involved (?:in|with)|works? on|working on|participates? in"
+            r"|participating in|takes? part in|taking part in|contributes? to|contributing to)"
+            r" (?P<x>.+)$",
+        ),
         (
             "where",
             r"^where (?:is|was|were|will|does|did|are)?\s*(?:take place |held |be held )?"

@@ -206,6 +206,17 @@ def test_a_word_it_does_not_know_beside_the_question_still_gets_the_answer(sessi
     assert ask(session, "which activities are about data quality").query.text == "data quality"
 
 
+def test_who_takes_part_in_an_item_names_its_leads_and_its_partners(session):
+    expected = (
+        "Develop tools for national capacity building (WS1 3.10) is led by IOM, UN DESA, "
+        "UNICEF, UNODC; partners: ECLAC, ESCAP."
+    )
+    for question in ("who is involved in 3.10", "which entities take part in 3.10"):
+        assert ask(session, question).text.splitlines()[0] == expected
+    handbook = ask(session, "who works on the handbook").text.splitlines()[0]
+    assert handbook.endswith("names no lead entity; partners: OECD.")
+
+
 def test_a_follow_up_refers_to_the_question_before(session):
     def chat(question, today=TEST_TODAY):
         reply = ask(session, question, today=today, conversation="test:one")
