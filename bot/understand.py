@@ -635,6 +635,7 @@ _ITEM_PATTERNS: list[tuple[Aspect, re.Pattern[str]]] = [
             r"^when (?:does|do|did|will) (?P<x>.+?) (?:end|finish|start|begin|happen|take place"
             r"|run|close|open|meet|be due)$",
         ),
+        ("when", r"^how long (?:does|do|did|will|is) (?P<x>.+?) (?:run|last|take|go on)$"),
         (
             "when",
             r"^(?:what is )?(?:the )?(?:deadline|due date|date|dates|timeline|end date|timing)"

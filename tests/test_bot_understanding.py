@@ -243,6 +243,8 @@ PHRASINGS: list[tuple[str, dict]] = [
         {"intent": "item", "subject": "rural migration module"},
     ),
     ("when is the handbook due", {"intent": "item", "subject": "handbook", "aspect": "when"}),
+    ("how long does 3.4 run", {"intent": "item", "subject": "3.4", "aspect": "when"}),
+    ("who is involved in 3.10", {"intent": "item", "subject": "3.10", "aspect": "involved"}),
     ("When is the handbook due?", {"intent": "item", "subject": "handbook", "aspect": "when"}),
     ("when's the handbook due", {"intent": "item", "subject": "handbook", "aspect": "when"}),
     ("when is the final handbook due", {"intent": "item", "subject": "final handbook"}),
