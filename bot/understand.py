@@ -222,6 +222,9 @@ class Vocabulary:
     #: A word of a code ("egm", "2019") -> the codes it is part of ("EGM-2019"). Read only;
     #: sets, not frozensets, since copying them cost a tenth of a build at 10,000 activities.
     code_parts: Mapping[str, AbstractSet[str]] = field(default_factory=dict)
+    #: The initials of a title's first capitalized words ("egm": "Expert Group Meeting on
+    #: ...") -> the code of the one item whose title begins so: what people call it by.
+    title_acronyms: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def group_short_names(self) -> list[str]:
@@ -259,6 +262,7 @@ class Vocabulary:
                     group_names.setdefault(normalize(variant), short)
         folded: list[str] = []
         code_parts: dict[str, set[str]] = {}
+        acronyms: dict[str, str | None] = {}  # None: the initials of several items' titles
         for model in (Activity, Milestone):
             for code, title, description in session.execute(
                 sa.select(model.code, model.title, model.description)
@@ -266,6 +270,8 @@ class Vocabulary:
                 folded.append(fold(f"{code} {title} {description}"))
                 for part in _words(code):
                     code_parts.setdefault(part, set()).add(code)
+                for acronym in _initials(title):
+                    acronyms[acronym] = code if acronyms.get(acronym, code) == code else None
         words = set(_WORD.findall(" ".join(folded)))  # one scan, not one per item
         return cls(
             entity_names,
@@ -273,19 +279,23 @@ class Vocabulary:
             full_names,
             frozenset(words),
             code_parts,
+            {acronym: code for acronym, code in acronyms.items() if code is not None},
         )
 
     def codes_named(self, words: list[str]) -> list[str]:
-        """Codes whose parts the words name ("the EGM 2019" names EGM-2019), best first."""
+        """Codes whose parts the words name ("the EGM 2019" names EGM-2019), best first, then
+        those of items the words call by their title's initials ("the EGM")."""
         hits: dict[str, int] = {}
         for word in dict.fromkeys(w for w in words if len(w) > 1):
             for code in self.code_parts.get(word, ()):
                 hits[code] = hits.get(code, 0) + 1
-        return [
+        named = [
             code
             for code, n in sorted(hits.items(), key=lambda pair: -pair[1])
             if n >= 2 or (n == 1 and len(_words(code)) == 1 and not code.isdigit())
         ]
+        called = (self.title_acronyms.get(w) for w in words if w not in self.entity_names)
+        return named + [code for code in dict.fromkeys(called) if code and code not in named]
 
     @cached_property
     def _name_words(self) -> frozenset[str]:
@@ -446,6 +456,23 @@ _CACHE_LOCK = threading.Lock()
 
 
 _WORD = re.compile(r"[a-z0-9]+")
+#: Words an acronym skips ("International Forum on Migration Statistics": IFMS).
+_ACRONYM_SKIPS = frozenset({"on", "of", "the", "and", "for", "in", "to", "a", "an"})
+
+
+def _initials(title: str) -> list[str]:
+    """What a title's first capitalized words abbreviate to, three letters or more, from its
+    first or second word: "Maintain Global Migration Data Portal" gives mgm, mgmd, mgmdp,
+    gmd and gmdp."""
+    letters: list[str] = []
+    for word in title.split()[:8]:
+        if letters and word.lower() in _ACRONYM_SKIPS:
+            continue
+        if not word[:1].isupper():
+            break
+        letters.append(word[0].lower())
+    initials = "".join(letters)
+    return [initials[i:n] for i in (0, 1) for n in range(i + 3, len(initials) + 1)]
 
 
 def _words(text: str) -> list[str]:

@@ -217,6 +217,14 @@ def test_who_takes_part_in_an_item_names_its_leads_and_its_partners(session):
     assert handbook.endswith("names no lead entity; partners: OECD.")
 
 
+def test_an_item_is_found_by_its_titles_initials(session):
+    held = ask(session, "when did the EGM take place").text.splitlines()[0]
+    assert "(EGMS EGM-2019) took place 1-3 July 2019" in held
+    assert ask(session, "status of the GMDP").text.startswith("WS1 3.7 Maintain Global Migration")
+    # an entity's acronym stays the entity's, whatever a title's initials
+    assert ask(session, "what does ILO lead").query.entity == "ILO"
+
+
 def test_a_follow_up_refers_to_the_question_before(session):
     def chat(question, today=TEST_TODAY):
         reply = ask(session, question, today=today, conversation="test:one")
