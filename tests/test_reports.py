@@ -110,6 +110,10 @@ def test_the_groups_own_meetings_are_in_the_report_of_their_period(session):
     (event,) = [e for e in report.group_milestones if e.item.code == "EGM-2019"]
     assert event.state == "held, its report awaited"
     assert "held, its report awaited" in unescape(render(report, ".html", TODAY).decode())
+    # written before the meeting, the report of the year does not say it was held
+    early = progress_report(session, egms, date(2019, 1, 1), date(2019, 12, 31), date(2019, 6, 1))
+    (event,) = [e for e in early.group_milestones if e.item.code == "EGM-2019"]
+    assert event.state == "not reported"
     later = progress_report(session, egms, date(2020, 1, 1), date(2020, 6, 30))
     # the Cairo workshop of January 2020 (37-M2) is activity 37's, and in its highlights
     assert {"EGM-2019", "37-M2"}.isdisjoint(e.item.code for e in later.group_milestones)

@@ -947,7 +947,8 @@ class GroupMilestone:
     """A meeting or milestone of the group itself, as the report of a period names it."""
 
     item: Item
-    #: A meeting held by the period's end whose report is not in yet.
+    #: A meeting held by the period's end (and by the day the report is written) whose report
+    #: is not in yet.
     awaiting_report: bool
 
     @property
@@ -1014,9 +1015,10 @@ def report_round(
 
 
 def progress_report(
-    session: so.Session, group: WorkingGroup, start: date, end: date
+    session: so.Session, group: WorkingGroup, start: date, end: date, today: date | None = None
 ) -> ProgressReport:
-    """A working group's progress report for a period, in the shape of the GMG report."""
+    """A working group's progress report for a period, in the shape of the GMG report, written
+    on `today` (by default the period's last day): a meeting after it is not said to be held."""
     if end < start:
         raise RoundError(
             f"the period ends ({end.isoformat()}) before it starts ({start.isoformat()})"
@@ -1073,7 +1075,7 @@ def progress_report(
         round=round_,
         objectives=chain.objectives,
         highlights=highlights,
-        group_milestones=_group_milestones(session, group, start, end),
+        group_milestones=_group_milestones(session, group, start, end, today or end),
         indicators=indicators,
         findings=[f for line in indicators if (f := _finding(line))],
         risks=[r for r in chain.risks if r.raised_on is None or r.raised_on <= end],
@@ -1095,7 +1097,7 @@ def progress_report(
 
 
 def _group_milestones(
-    session: so.Session, group: WorkingGroup, start: date, end: date
+    session: so.Session, group: WorkingGroup, start: date, end: date, today: date
 ) -> list[GroupMilestone]:
     """The events of the period that belong to no activity (an expert group meeting, say),
     which the activities' highlights would leave out."""
@@ -1110,7 +1112,7 @@ def _group_milestones(
         ),
         end,
     ).items
-    after = end + timedelta(days=1)
+    after = min(end, today) + timedelta(days=1)  # held by the period's end, and by today
     return [GroupMilestone(i, i.awaiting_report(after)) for i in due]
 
 
@@ -1296,6 +1298,8 @@ def programme_report(
             )
         )
     reports = (
-        [progress_report(session, g, start, end) for g in groups] if with_group_reports else []
+        [progress_report(session, g, start, end, today) for g in groups]
+        if with_group_reports
+        else []
     )
     return ProgrammeReport(start, end, summaries, reports)

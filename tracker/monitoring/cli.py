@@ -225,7 +225,7 @@ def report_command(
     try:
         if working_group:
             report: Report = progress_report(
-                db.session, _group(working_group), period_start, period_end
+                db.session, _group(working_group), period_start, period_end, today()
             )
         else:
             report = programme_report(

@@ -293,10 +293,10 @@ def _this_year() -> tuple[date, date]:
     return date(year, 1, 1), date(year, 12, 31)
 
 
-#: A group's progress report as a page, by period and whether its reader may edit the group:
-#: read at 10,000 activities it costs tens of ms, and coordinators read it again and again
-#: while nothing changes.
-_REPORT_PAGES: RememberedAtState[str] = RememberedAtState(256)
+#: A group's progress report as a page, by period, day and whether its reader may edit the
+#: group: read at 10,000 activities it costs tens of ms, and coordinators read it again and
+#: again while nothing changes. Few: any reader may ask for any period.
+_REPORT_PAGES: RememberedAtState[str] = RememberedAtState(32)
 
 
 @reports.get("/<short_name>")
@@ -307,15 +307,15 @@ def group_report(short_name: str) -> ResponseReturnValue:
         abort(404)
     start, end = _period(request.args) if request.args.get("from") else _this_year()
     if fmt := request.args.get("format"):
-        report = progress_report(db.session, group, start, end)
+        report = progress_report(db.session, group, start, end, today())
         return _download(report, fmt, f"{group.short_name}-{start}-{end}")
     may_edit = can_edit_workplan(_me(), group)
     content = _REPORT_PAGES.get(
         db.session,
-        (group.id, start, end, may_edit),
+        (group.id, start, end, today(), may_edit),
         lambda: render_template(
             "monitoring/_report_page_content.html",
-            report=progress_report(db.session, group, start, end),
+            report=progress_report(db.session, group, start, end, today()),
             start=start,
             end=end,
             may_edit=may_edit,
