@@ -168,9 +168,9 @@ def answer(
     all_items: bool = False,
 ) -> Answer:
     """Answer a question. `person` is who asks ("what do I lead"); `everything` lists all items;
-    `conversation` names the thread or chat session a follow-up refers to: `answer` ends the
-    transaction it read in (committing it), and the caller commits what it keeps of the
-    conversation. With `all_items`, `as_json` carries every matching item up to `JSON_LIMIT`
+    `conversation` names the thread or chat session a follow-up refers to: when it keeps the
+    turn, `answer` ends the transaction it read in (committing it) and the caller commits
+    the turn. With `all_items`, `as_json` carries every matching item up to `JSON_LIMIT`
     (`tracker ask --json`, the chat API); otherwise those shown."""
     question = question.strip()[:MAX_QUESTION]
     vocabulary = Vocabulary.load(session)

@@ -33,6 +33,7 @@ from rapidfuzz.distance import OSA
 from bot.dates import Window, find_window, soon_window
 from bot.language import (
     UNSUPPORTED,
+    UNSUPPORTED_REQUESTS,
     Language,
     detect_language,
     fold,
@@ -726,7 +727,13 @@ def understand(
     text, corrections = vocabulary.correct(text, language, original)
     text = to_english(text, language, vocabulary.names_pattern)
     query = _understand(text, original, vocabulary, today)
-    if language == "en" and query.ignored and _head_word(text) in query.ignored:
+    asks = _ASKS_FOR.match(text)
+    if (
+        language == "en"
+        and query.ignored
+        and asks
+        and _head_word(text[asks.end() :]) in query.ignored
+    ):
         # what the question asks for is the word it does not know ("who chairs WS1", "the
         # phone number of ILO", "send a reminder to IOM"): the rest is only its subject. Not
         # in French or Spanish, where a word left untranslated ("plan de travail") is as often
@@ -735,8 +742,11 @@ def understand(
     query = replace(query, language=language, corrections=corrections)
     if previous is not None:
         query = _follow(previous, query, text, original, vocabulary, today)
-    words = set(re.findall(r"[a-z0-9-]+", fold(original)))
+    folded = fold(original)
+    words = set(re.findall(r"[a-z0-9-]+", folded))
     asked = (words & (UNSUPPORTED[language] | UNSUPPORTED["en"])) - vocabulary.item_words
+    for requests in {UNSUPPORTED_REQUESTS[language], UNSUPPORTED_REQUESTS["en"]}:
+        asked |= {found.group(0).split()[0] for found in requests.finditer(folded)}
     if asked and query.intent != "help":
         query = replace(
             Query("unknown", ignored=tuple(sorted(asked)), subject=text),
@@ -759,7 +769,7 @@ _MORE = re.compile(r"^(?:more|next|next page|show more|and more|more please|the 
 #: one word is not told to be in ("tout" reads as English).
 _ALL = re.compile(
     r"^(?:(?:show|list|give)(?: me)? )?(?:all|all of them|them all|everything|the full list"
-    r"|the whole list|all items|all the items|complete|tout|tous|toutes|todo|todos|todas"
+    r"|the whole list|all items|all the items|tout|tous|toutes|todo|todos|todas"
     r"|muestralos todos)$"
 )
 _PRONOUN = re.compile(r"^(?:it|this|that|this one|that one|them|le|la|lo)$")
@@ -1122,6 +1132,10 @@ def _list_query(text: str, original: str, vocabulary: Vocabulary, today: date) -
         other_entities=tuple(entities[1:]),
         ignored=ignored,
     )
+
+
+#: A question for one fact: "who chairs WS1", "what is the phone number of ILO".
+_ASKS_FOR = re.compile(r"^(?:who|(?:what|which) (?:is|are|was|were)(?: the| an?)?)\b")
 
 
 def _head_word(text: str) -> str | None:

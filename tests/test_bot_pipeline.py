@@ -182,6 +182,7 @@ def test_times_in_another_city_and_past_meetings(session):
     [
         "who chairs WS1",
         "what is the phone number of ILO",
+        "delete activity 3.4 from the WS1 workplan",
         "send a reminder to IOM",
         "What's the budget for the handbook?",
         "Supprime la réunion du groupe d'experts prévue au Caire",
@@ -196,6 +197,41 @@ def test_a_question_asking_for_what_the_bot_does_not_know_is_not_answered(sessio
     assert reply.text.startswith(("Sorry, I didn't understand", "Désolé", "Lo siento"))
     said = reply.text.splitlines()[1]  # what it does not know, said in the question's language
     assert said.startswith(("I know the workplans", "Je connais", "Conozco")), said
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "latest ILO activities",
+        "ongoing activities led by IOM",
+        "important deadlines next month",
+        "future meetings of WS1",
+        "what reports are due in march",
+        "send me the overdue items",
+        "remind me what ILO leads",
+        "Envoie-moi les éléments en retard",
+        "Qu'est-ce qui est planifié en mars ?",
+        "quelles activités portent sur la qualité des données",
+        "actividades bajo la dirección de la OIM",
+    ],
+)
+def test_ordinary_questions_with_a_word_of_those_lists_are_still_answered(session, question):
+    """Found by review: an opening word in no item's text, "send me" and "remind me", a French
+    participle ("planifié") and words whose item text is English are no reason not to answer."""
+    assert ask(session, question).intent != "unknown"
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("cuando es el workshop on migration data", "es"),
+        ("statut du report to the Statistical Commission", "fr"),
+    ],
+)
+def test_a_french_or_spanish_question_quoting_an_english_title_stays_in_its_language(
+    question, language
+):
+    assert detect_language(question) == language
 
 
 def test_a_word_it_does_not_know_beside_the_question_still_gets_the_answer(session):
