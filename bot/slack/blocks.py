@@ -86,6 +86,10 @@ def item_section(
     return block
 
 
+#: Items one message shows: Slack takes at most 50 blocks ("show all" asks for hundreds).
+SLACK_ITEMS = 40
+
+
 def answer_blocks(reply: Answer) -> list[Block]:
     blocks = [_section(f"*{escape(reply.heading)}*")]
     if reply.details:
@@ -97,12 +101,13 @@ def answer_blocks(reply: Answer) -> list[Block]:
     else:
         blocks += [
             item_section(item, reply.base_url, reply.today, language=reply.language)
-            for item in reply.items
+            for item in reply.items[:SLACK_ITEMS]
         ]
     footer = []
-    if reply.more_url:
-        more = reply.total - len(reply.items)
-        footer.append(f"…and {more} more: <{reply.more_url}|see the full list>")
+    more = reply.total - reply.offset - min(len(reply.items), SLACK_ITEMS)
+    if more > 0 and not reply.single:
+        url = reply.more_url or list_url(reply.base_url, reply.question)
+        footer.append(f"…and {more} more: <{url}|see the full list>")
     footer += [escape(note) for note in reply.notes]
     if footer:
         blocks.append(_context("\n".join(footer)))

@@ -1,6 +1,8 @@
 """Follow-ups in Slack: a thread and a direct message channel are each one conversation, kept
 in the database, against the local Web API stand-in."""
 
+import json
+
 
 def mention(slack, text, ts, thread_ts=None, channel="C0GENERAL"):
     event = {"type": "app_mention", "user": "U_MEMBER", "text": f"<@UBOT> {text}"}
@@ -48,3 +50,17 @@ def test_a_follow_up_in_a_direct_message_and_in_french(slack):
     message("et le mois prochain ?", "1578650000.000600")
     posts = slack.api.wait_for("chat.postMessage", count=2)
     assert posts[1].body["text"].startswith("Aucun élément à échéance en février 2020.")
+
+
+def test_show_all_in_a_thread_fits_one_slack_message(slack):
+    """Slack takes at most 50 blocks a message: the whole list of 66 open items is cut, and
+    says how many more the full list has."""
+    mention(slack, "what is open", "1578650000.000500")
+    slack.api.wait_for("chat.postMessage")
+    mention(slack, "show all", "1578650000.000600", thread_ts="1578650000.000500")
+    posts = slack.api.wait_for("chat.postMessage", count=2)
+    blocks = posts[1].body["blocks"]
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    assert posts[1].body["text"].startswith("66 open items")
+    assert len(blocks) <= 50
+    assert "…and 26 more" in json.dumps(blocks, ensure_ascii=False)
