@@ -4,7 +4,7 @@ run: a round of the largest synthetic group (226 items), its status page, the re
 its busiest lead and of a coordinator reporting for that lead (after choosing the lead on a
 page of its own), a group's progress report and the programme-wide report.
 
-    .venv/bin/python -m bench.monitoring [--seconds 5]
+    .venv/bin/python -m bench.monitoring [--seconds 5]   # needs wrk, which bench/run installs
 
 Served, not in process: the workers freeze what they imported out of the garbage collector's
 way, as users meet them, so their p95 is not an in-process run's collection pauses.
