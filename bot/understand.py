@@ -748,8 +748,10 @@ def understand(
     for requests in {UNSUPPORTED_REQUESTS[language], UNSUPPORTED_REQUESTS["en"]}:
         asked |= {found.group(0).split()[0] for found in requests.finditer(folded)}
     if asked and query.intent != "help":
+        # the words as the question wrote them ("préside"), in its order
+        written = [w for w in re.findall(r"[\w-]+", original) if fold(w) in asked]
         query = replace(
-            Query("unknown", ignored=tuple(sorted(asked)), subject=text),
+            Query("unknown", ignored=tuple(dict.fromkeys(written or sorted(asked))), subject=text),
             language=language,
             corrections=corrections,
         )
