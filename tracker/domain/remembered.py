@@ -8,6 +8,7 @@ moves.
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections.abc import Callable, Hashable
 from datetime import datetime
@@ -28,11 +29,13 @@ class RememberedAtState(Generic[T]):
     Exact: a value is kept only if the content state read before working it out is still the
     one read after, so every statement between saw that one state, also where each statement
     has its own snapshot (PostgreSQL's READ COMMITTED). A session whose transaction changed
-    the workplan without committing works its values out for itself alone.
+    the workplan without committing works its values out for itself alone. A web worker's
+    threads share it: they look and keep under a lock, and work values out outside it.
     """
 
     def __init__(self, most: int) -> None:
         self._most = most
+        self._lock = threading.Lock()
         self._kept: weakref.WeakKeyDictionary[
             sa.Engine, dict[tuple[tuple[int, datetime], Hashable], T]
         ] = weakref.WeakKeyDictionary()
@@ -41,12 +44,14 @@ class RememberedAtState(Generic[T]):
         state = read_content_state(session)  # first: autoflush notes the session's own changes
         if has_uncommitted_content(session):
             return work_out()
-        kept = self._kept.setdefault(session.get_bind().engine, {})
-        found = kept.get((state, key))
+        with self._lock:
+            kept = self._kept.setdefault(session.get_bind().engine, {})
+            found = kept.get((state, key))
         if found is None:
             found = work_out()
             if read_content_state(session) == state:
-                if len(kept) >= self._most or any(other[0] != state for other in kept):
-                    kept.clear()
-                kept[(state, key)] = found
+                with self._lock:
+                    if len(kept) >= self._most or any(other[0] != state for other in kept):
+                        kept.clear()
+                    kept[(state, key)] = found
         return found
