@@ -605,21 +605,20 @@ def _item_heading(
         if leads:
             return say("led_by", language, name=name, leads=leads)
         return say("no_lead", language, name=name) + f" ({item.working_group_name})"
+    partners = [acronym for acronym, _ in item.entities if acronym not in item.leads]
     if query.aspect == "involved":
-        others = [acronym for acronym, _ in item.entities if acronym not in item.leads]
         if not item.leads:
-            if not others:
+            if not partners:
                 return say("no_lead", language, name=name)
-            return say("no_lead_partners", language, name=name, who=", ".join(others))
+            return say("no_lead_partners", language, name=name, who=", ".join(partners))
         return say(
             "involved",
             language,
             name=name,
-            leads=", ".join(item.leads) or "—",
-            who=", ".join(others) or "—",
+            leads=", ".join(item.leads),
+            who=", ".join(partners) or "—",
         )
     if query.aspect == "partners":
-        partners = [acronym for acronym, _ in item.entities if acronym not in item.leads]
         leads = ", ".join(item.leads) or "—"
         if partners:
             return say("partners_of", language, name=name, who=", ".join(partners))

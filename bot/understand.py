@@ -1071,7 +1071,7 @@ def _list_query(text: str, original: str, vocabulary: Vocabulary, today: date) -
     if activities != milestones:
         kinds = frozenset({"activity"} if activities else {"milestone"})
 
-    leftovers = [w for w in re.findall(r"[\w./()-]+", rest) if w not in FILLERS]
+    leftovers = [w for w in _TOKEN.findall(rest) if w not in FILLERS]
     filters = bool(overdue or statuses or mine or groups or entities or open_only)
     if not (window or filters or topic or leading or due):
         return Query("item", subject=" ".join(leftovers), loose=True) if leftovers else None
@@ -1136,6 +1136,9 @@ def _list_query(text: str, original: str, vocabulary: Vocabulary, today: date) -
     )
 
 
+#: A word of a question as the filters read it: codes keep their dots and brackets ("3.2",
+#: "Output 1.2 (1)").
+_TOKEN = re.compile(r"[\w./()-]+")
 #: A question for one fact: "who chairs WS1", "what is the phone number of ILO".
 _ASKS_FOR = re.compile(r"^(?:who|(?:what|which) (?:is|are|was|were)(?: the| an?)?)\b")
 
@@ -1143,7 +1146,7 @@ _ASKS_FOR = re.compile(r"^(?:who|(?:what|which) (?:is|are|was|were)(?: the| an?)
 def _head_word(text: str) -> str | None:
     """The first word of a question past its scaffolding ("what is the", "show me"): what it
     asks for or asks to be done."""
-    return next((w for w in re.findall(r"[\w./()-]+", text) if w not in FILLERS), None)
+    return next((w for w in _TOKEN.findall(text) if w not in FILLERS), None)
 
 
 def _as_written(words: str, original: str) -> str:
@@ -1154,5 +1157,5 @@ def _as_written(words: str, original: str) -> str:
 def _topic_words(topic: str | None) -> str | None:
     if not topic:
         return None
-    words = [w for w in re.findall(r"[\w./()-]+", topic) if w not in FILLERS]
+    words = [w for w in _TOKEN.findall(topic) if w not in FILLERS]
     return " ".join(words) or None
