@@ -22,7 +22,7 @@ from tracker.domain.monitoring import (
     round_status,
     rounds_of,
 )
-from tracker.models import Activity, StatusChange, WorkingGroup
+from tracker.models import Activity, Milestone, StatusChange, WorkingGroup
 from tracker.monitoring.models import ReportingRound, RoundItem
 
 if TYPE_CHECKING:
@@ -116,8 +116,8 @@ def answer_round(session: so.Session, reply: Answer, query: Query, today: date) 
             if progress is None:
                 lines.append(f"{name}: {query.entity} has nothing to report in it.")
                 continue
-            reported = [i.activity.code for i, c in progress.items if i.submitted_on]
-            missing = [i.activity.code for i, c in progress.items if not i.submitted_on]
+            reported = [i.subject.code for i, c in progress.items if i.submitted_on]
+            missing = [i.subject.code for i, c in progress.items if not i.submitted_on]
             if not missing:
                 lines.append(
                     f"{name}: yes, {query.entity} has reported on all {len(reported)} items."
@@ -137,28 +137,41 @@ def answer_round(session: so.Session, reply: Answer, query: Query, today: date) 
 
 
 def _said(session: so.Session, reply: Answer, query: Query) -> Answer:
-    """The reports (round reports and progress notes) on items matching the subject."""
+    """The reports (round reports and progress notes) on items matching the subject: the
+    activities, and the group's own meetings and milestones, which rounds ask about too."""
     words = query.subject.split() if query.subject else []
-    conditions = [
-        sa.or_(
-            sa.func.lower(Activity.title).contains(w, autoescape=True),
-            sa.func.lower(Activity.code) == w,
-        )
-        for w in words
-    ]
     scope = query.working_group or query.entity or ""
-    select = sa.select(Activity).join(WorkingGroup).where(*conditions).order_by(Activity.sort_key)
-    if query.working_group:
-        select = select.where(WorkingGroup.short_name == query.working_group)
-    activities = session.scalars(select.limit(5)).all()
-    if not activities:
+    subjects: list[Activity | Milestone] = []
+    for model in (Activity, Milestone):
+        select = (
+            sa.select(model)
+            .join(WorkingGroup)
+            .where(
+                *(
+                    sa.or_(
+                        sa.func.lower(model.title).contains(w, autoescape=True),
+                        sa.func.lower(model.code) == w,
+                    )
+                    for w in words
+                ),
+                *([Milestone.activity_id.is_(None)] if model is Milestone else []),
+            )
+            .order_by(Activity.sort_key if model is Activity else Milestone.due_date)
+        )
+        if query.working_group:
+            select = select.where(WorkingGroup.short_name == query.working_group)
+        subjects += session.scalars(select.limit(5 - len(subjects))).all()
+    if not subjects:
         reply.heading = f"No {scope} item mentions {query.subject!r}."
         return reply
     lines = []
-    for activity in activities:
+    for subject in subjects:
+        of_subject = (
+            RoundItem.activity_id if isinstance(subject, Activity) else RoundItem.milestone_id
+        )
         reports = session.scalars(
             sa.select(RoundItem)
-            .where(RoundItem.activity_id == activity.id, RoundItem.submitted_on.is_not(None))
+            .where(of_subject == subject.id, RoundItem.submitted_on.is_not(None))
             .options(so.joinedload(RoundItem.round), so.joinedload(RoundItem.entity))
             .order_by(RoundItem.submitted_on.desc())
         ).all()
@@ -168,15 +181,18 @@ def _said(session: so.Session, reply: Answer, query: Query) -> Answer:
             report = item.report or {}
             status = report.get("status", "").replace("_", " ")
             lines.append(
-                f"{activity.code} {activity.title} — {item.entity.acronym} for {item.round.label}: "
+                f"{subject.code} {subject.title} — {item.entity.acronym} for {item.round.label}: "
                 f"{report.get('progress', '').strip()} (status {status})"
             )
         if not reports:
+            in_history = (
+                StatusChange.activity_id
+                if isinstance(subject, Activity)
+                else StatusChange.milestone_id
+            )
             last = session.scalars(
                 sa.select(StatusChange)
-                .where(
-                    StatusChange.activity_id == activity.id, StatusChange.from_status.is_not(None)
-                )
+                .where(in_history == subject.id, StatusChange.from_status.is_not(None))
                 .order_by(StatusChange.id.desc())
                 .limit(1)
             ).first()
@@ -185,7 +201,7 @@ def _said(session: so.Session, reply: Answer, query: Query) -> Answer:
                 if last
                 else "nothing reported yet"
             )
-            lines.append(f"{activity.code} {activity.title} — {said}.")
+            lines.append(f"{subject.code} {subject.title} — {said}.")
     reply.heading = f"What {scope} reported on {query.subject}:"
     reply.details = lines
     return reply

@@ -557,3 +557,118 @@ def test_a_rounds_form_reads_its_indicators_in_a_fixed_number_of_queries(
         batch = reportable_indicators_of(session, activities)
     assert batch == one_by_one and any(batch.values())
     assert len(counted.statements) <= 4 < len(activities)  # per group, not per item
+
+
+def egms_2019_round(session) -> ReportingRound:
+    """EGMS's round for 2019, whose expert group meeting of July belongs to no activity."""
+    egms = session.scalars(sa.select(WorkingGroup).where(WorkingGroup.short_name == "EGMS")).one()
+    round_ = open_round(
+        session,
+        egms,
+        person(session, "coordinator@example.org"),
+        label="2019",
+        period_start=date(2019, 1, 1),
+        period_end=date(2019, 12, 31),
+        due=date(2020, 1, 31),
+        today=date(2019, 12, 1),
+    )
+    send_requests(session, round_, date(2019, 12, 1))
+    session.commit()
+    return round_
+
+
+def test_the_groups_own_meetings_are_reported_on_by_their_leads(client, session, auth):
+    """No activity's report covers EGMS's expert group meeting: its lead reports on it."""
+    from bot.slack.rounds import MILESTONES_BLOCK, RISKS_BLOCK, report_modal
+
+    round_ = egms_2019_round(session)
+    [meeting] = [i for i in round_.items if i.milestone is not None]
+    assert (meeting.subject.code, meeting.entity.acronym) == ("EGM-2019", "UN DESA")
+    assert meeting.sort_key > max(i.sort_key for i in round_.items if i.activity is not None)
+    [request] = requests_to(session, "un-desa.focal-point@example.org")
+    assert re.search(
+        r"^  EGM-2019  Expert Group Meeting on Improving Migration Data .*"
+        r"\(1-3 July 2019\) \[not yet\]$",
+        request.text_body,
+        re.M,
+    )
+    modal = report_modal(meeting)
+    assert modal["title"]["text"] == "Report on EGM-2019"
+    blocks = {b.get("block_id", "") for b in modal["blocks"]}
+    assert MILESTONES_BLOCK not in blocks and RISKS_BLOCK not in blocks
+    assert not any(b.startswith("actual-") for b in blocks)
+
+    auth.sign_in_as("un-desa.focal-point@example.org")
+    form = client.get(f"/rounds/{round_.id}/report").get_data(as_text=True)
+    assert "meeting of the group, 1-3 July 2019" in form
+    url = f"/rounds/{round_.id}/items/{meeting.id}"
+    done = post(
+        client,
+        url,
+        {
+            "action": "submit",
+            "status": "completed",
+            "progress": "The meeting's report and its recommendations are published.",
+            "next_steps": "Recommendations to the Statistical Commission",
+        },
+    )
+    assert done.status_code == 302
+    milestone = meeting.milestone
+    session.refresh(milestone)
+    assert milestone.history[-1].note == (
+        "2019: The meeting's report and its recommendations are published."
+        "\nNext steps: Recommendations to the Statistical Commission"
+    )
+    assert meeting.report["next_steps"] == "Recommendations to the Statistical Commission"
+    page = client.get(f"/rounds/{round_.id}").get_data(as_text=True)
+    assert f'href="/milestones/{milestone.id}">Expert Group Meeting' in page
+
+    status = round_status(session, round_, date(2020, 2, 1))
+    [desa] = [e for e in status.entities if e.entity.acronym == "UN DESA"]
+    assert dict((i.subject.code, c) for i, c in desa.items)["EGM-2019"] == Completion.REPORTED
+
+    from tracker.domain.monitoring import progress_report
+
+    report = progress_report(
+        session, round_.working_group, date(2019, 1, 1), date(2019, 12, 31), date(2020, 2, 1)
+    )
+    [event] = [e for e in report.group_milestones if e.item.code == "EGM-2019"]
+    assert [u.note for u in event.updates] == [milestone.history[-1].note]
+
+    from bot.answer import answer
+
+    said = answer(
+        session, "what did EGMS report on the expert group meeting", date(2020, 2, 1), base_url=""
+    )
+    assert said.intent == "round_said"
+    assert said.details[-1].startswith("EGM-2019 Expert Group Meeting on Improving Migration")
+    assert said.details[-1].endswith(
+        "— UN DESA for 2019: The meeting's report and its recommendations are published. "
+        "(status completed)"
+    )
+    has = answer(session, "has UN DESA reported for 2019?", date(2020, 2, 1), base_url="")
+    assert "UN DESA has reported on" in has.heading and "EGM-2019" in has.heading
+
+
+def test_a_report_on_a_meeting_has_no_milestones_or_indicators_of_its_own(session):
+    round_ = egms_2019_round(session)
+    [meeting] = [i for i in round_.items if i.milestone is not None]
+    desa = Actor.of(person(session, "un-desa.focal-point@example.org"), "web")
+    other_milestone = session.scalars(sa.select(sa.func.min(StatusChange.milestone_id))).one()
+    for fields, error in (
+        (
+            ReportFields(Status.COMPLETED, "held", milestones=[other_milestone]),
+            f"milestone {other_milestone} is not one of EGM-2019's",
+        ),
+        (
+            ReportFields(Status.COMPLETED, "held", actuals=[(1, "3", "", "")]),
+            "indicator 1 does not measure EGM-2019's output",
+        ),
+        (
+            ReportFields(Status.COMPLETED, "held", risks="funding"),
+            "EGM-2019: a risk is raised on the activity or output it threatens",
+        ),
+    ):
+        with pytest.raises(RoundError, match=re.escape(error)):
+            submit_report(session, round_, meeting.subject, desa, fields, date(2020, 1, 10))
+    assert meeting.submitted_at is None and meeting.subject.history[-1].source != "web"

@@ -127,13 +127,13 @@ def request_blocks(round_: ReportingRound, items: list[RoundItem]) -> list[dict[
             },
         }
     ]
-    for item in sorted(items, key=lambda i: i.activity.sort_key)[:45]:
+    for item in sorted(items, key=lambda i: i.sort_key)[:45]:
         blocks.append(
             {
                 "type": "section",
                 "text": {
                     "type": "mrkdwn",
-                    "text": f"*{escape(item.activity.code)}* {escape(item.activity.title[:200])}",
+                    "text": f"*{escape(item.subject.code)}* {escape(item.subject.title[:200])}",
                 },
                 "accessory": {
                     "type": "button",
@@ -151,7 +151,7 @@ def report_modal(item: RoundItem) -> dict[str, Any]:
         {"text": {"type": "plain_text", "text": s.label.capitalize()}, "value": s.value}
         for s in Status
     ]
-    current = next(o for o in options if o["value"] == item.activity.status.value)
+    current = next(o for o in options if o["value"] == item.subject.status.value)
 
     def text_input(
         block: str, label: str, optional: bool, *, multiline: bool = True
@@ -169,7 +169,7 @@ def report_modal(item: RoundItem) -> dict[str, Any]:
             },
         }
 
-    open_milestones = [m for m in item.activity.milestones if m.status != Status.COMPLETED]
+    open_milestones = [m for m in item.milestones if m.status != Status.COMPLETED]
     milestones = (
         [
             {
@@ -200,20 +200,22 @@ def report_modal(item: RoundItem) -> dict[str, Any]:
             True,
             multiline=False,
         )
-        for indicator in reportable_indicators(db.session, item.activity)[:MAX_CHOICES]
+        for indicator in (
+            reportable_indicators(db.session, item.activity) if item.activity else []
+        )[:MAX_CHOICES]
     ]
 
     return {
         "type": "modal",
         "callback_id": REPORT_CALLBACK,
         "private_metadata": json.dumps({"round_item": item.id}),
-        "title": {"type": "plain_text", "text": f"Report on {item.activity.code}"[:24]},
+        "title": {"type": "plain_text", "text": f"Report on {item.subject.code}"[:24]},
         "submit": {"type": "plain_text", "text": "Submit"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
             {
                 "type": "section",
-                "text": {"type": "mrkdwn", "text": f"*{escape(item.activity.title[:500])}*"},
+                "text": {"type": "mrkdwn", "text": f"*{escape(item.subject.title[:500])}*"},
             },
             {
                 "type": "input",
@@ -229,7 +231,7 @@ def report_modal(item: RoundItem) -> dict[str, Any]:
             text_input(PROGRESS_BLOCK, f"Progress in {item.round.label}", False),
             *milestones,
             *actuals,
-            text_input(RISKS_BLOCK, "Risks and dependencies", True),
+            *([text_input(RISKS_BLOCK, "Risks and dependencies", True)] if item.activity else []),
             text_input(NEXT_BLOCK, "Next steps", True),
         ],
     }
@@ -282,7 +284,7 @@ def record_report(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
             next_steps=_value(view, NEXT_BLOCK),
         )
         submit_report(
-            db.session, item.round, item.activity, Actor.of(person, "slack"), fields, today()
+            db.session, item.round, item.subject, Actor.of(person, "slack"), fields, today()
         )
     except (RoundError, PermissionDenied, EditConflict, ValueError) as exc:
         db.session.rollback()

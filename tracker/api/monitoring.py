@@ -42,8 +42,10 @@ def _round_json(round_: ReportingRound) -> dict[str, object]:
                 "state": e.state.value,
                 "items": [
                     {
-                        "code": item.activity.code,
+                        "code": item.subject.code,
+                        "kind": "activity" if item.activity else "milestone",
                         "activity_id": item.activity_id,
+                        "milestone_id": item.milestone_id,
                         "state": state.value,
                         "report": item.report,
                     }

@@ -33,6 +33,7 @@ from tracker.models import (
     ActivityEntity,
     Entity,
     Milestone,
+    MilestoneEntity,
     Person,
     PersonRole,
     Status,
@@ -388,7 +389,9 @@ def open_round(
     today: date,
 ) -> ReportingRound:
     """Open a round: every lead entity reports on each activity it leads that is active in
-    the period. A person must coordinate the group; None is an operator at the CLI."""
+    the period, and on each meeting or milestone of the group itself (of no activity) that it
+    leads and that is due in the period. A person must coordinate the group; None is an
+    operator at the CLI."""
     if person is not None:
         require(
             can_edit_workplan(person, group), f"only coordinators of {group.short_name} open rounds"
@@ -432,8 +435,38 @@ def open_round(
         .order_by(Activity.sort_key)
     ).all()
     round_.items = [RoundItem(activity_id=a, entity_id=e, draft={}) for a, e in leads]
+    events = group_events_due(session, group, period_start, period_end)
+    acronyms = {a for event in events for a in event.leads}
+    entity_ids: dict[str, int] = {
+        acronym: entity_id
+        for acronym, entity_id in session.execute(
+            sa.select(Entity.acronym, Entity.id).where(Entity.acronym.in_(acronyms))
+        )
+    }
+    # a repeating meeting held twice in the period is one item to report on
+    event_leads = dict.fromkeys((e.id, entity_ids[a]) for e in events for a in e.leads)
+    round_.items += [RoundItem(milestone_id=m, entity_id=e, draft={}) for m, e in event_leads]
     session.flush()
     return round_
+
+
+def group_events_due(
+    session: so.Session, group: WorkingGroup, start: date, end: date
+) -> list[Item]:
+    """The group's own meetings and milestones (of no activity, an expert group meeting, say)
+    due in the period: a round asks for reports on them and the report names them, since no
+    activity's highlights would."""
+    return find_items(
+        session,
+        ItemFilter(
+            working_group=group.short_name,
+            kinds=frozenset({"milestone"}),
+            groups_own=True,
+            due_from=start,
+            due_to=end,
+        ),
+        end,
+    ).items
 
 
 def close_round(session: so.Session, round_: ReportingRound, person: Person | None) -> None:
@@ -501,22 +534,28 @@ class ReportFields:
 
 
 def round_item_for(
-    session: so.Session, round_: ReportingRound, activity: Activity, person: Person
+    session: so.Session, round_: ReportingRound, subject: Activity | Milestone, person: Person
 ) -> RoundItem:
     """The row a person reports through: their entity's for the item, or, for a
     coordinator of the group, the first lead's. RoundError if the item is not in the round."""
-    rows = [i for i in round_.items if i.activity_id == activity.id]
+    rows = [i for i in round_.items if _is_of(i, subject)]
     if not rows:
         raise RoundError(
-            f"{activity.code} is not in the round {round_.label} "
+            f"{subject.code} is not in the round {round_.label} "
             f"of {round_.working_group.short_name}"
         )
     own = [i for i in rows if i.entity_id == person.entity_id]
-    if own and can_update_progress(person, activity):
+    if own and can_update_progress(person, subject):
         return own[0]
     if coordinates(person, round_.working_group):
         return rows[0]
-    raise PermissionDenied(f"{person.name} does not report on {activity.code} in this round")
+    raise PermissionDenied(f"{person.name} does not report on {subject.code} in this round")
+
+
+def _is_of(item: RoundItem, subject: Activity | Milestone) -> bool:
+    if isinstance(subject, Activity):
+        return item.activity_id == subject.id
+    return item.milestone_id == subject.id
 
 
 def items_to_report(
@@ -534,11 +573,15 @@ def items_to_report(
     activity = so.contains_eager(RoundItem.activity)
     query = (
         sa.select(RoundItem)
-        .join(Activity, Activity.id == RoundItem.activity_id)
+        .outerjoin(Activity, Activity.id == RoundItem.activity_id)
+        .outerjoin(Milestone, Milestone.id == RoundItem.milestone_id)
         .join(Entity, Entity.id == RoundItem.entity_id)
         .where(RoundItem.round_id == round_.id)
         .options(
             activity.selectinload(Activity.entity_links).joinedload(ActivityEntity.entity),
+            so.contains_eager(RoundItem.milestone)
+            .selectinload(Milestone.entity_links)
+            .joinedload(MilestoneEntity.entity),
             so.contains_eager(RoundItem.entity),
             so.joinedload(RoundItem.submitted_by),
             *(
@@ -551,7 +594,14 @@ def items_to_report(
                 else []
             ),
         )
-        .order_by(Activity.sort_key, Entity.acronym)
+        # the activities in workplan order, then the group's own events by date
+        .order_by(
+            RoundItem.activity_id.is_(None),
+            Activity.sort_key,
+            Milestone.due_date,
+            Milestone.code,
+            Entity.acronym,
+        )
     )
     if entity is not None:
         query = query.where(Entity.acronym == entity)
@@ -560,7 +610,7 @@ def items_to_report(
     if person.entity_id is None:
         return []
     mine = session.scalars(query.where(RoundItem.entity_id == person.entity_id))
-    return [i for i in mine if can_update_progress(person, i.activity)]
+    return [i for i in mine if can_update_progress(person, i.subject)]
 
 
 def reports_in(session: so.Session, round_: ReportingRound, person: Person) -> bool:
@@ -573,7 +623,7 @@ def reports_in(session: so.Session, round_: ReportingRound, person: Person) -> b
 
 def save_draft(session: so.Session, item: RoundItem, person: Person, draft: dict[str, Any]) -> None:
     """Keep what the lead typed, unchecked: a draft may be half-written."""
-    round_item_for(session, item.round, item.activity, person)
+    round_item_for(session, item.round, item.subject, person)
     item.draft = {k: v for k, v in draft.items() if k in _DRAFT_FIELDS}
     item.draft_saved_at = utcnow()
 
@@ -584,7 +634,7 @@ _DRAFT_FIELDS = ("status", "progress", "milestones", "actuals", "risks", "next_s
 def submit_report(
     session: so.Session,
     round_: ReportingRound,
-    activity: Activity,
+    subject: Activity | Milestone,
     actor: Actor,
     fields: ReportFields,
     today: date,
@@ -597,18 +647,27 @@ def submit_report(
     assert actor.person is not None, "a report is made by a person"
     if not round_.is_open:
         raise RoundError(f"the round {round_.label} is closed")
-    item = round_item_for(session, round_, activity, actor.person)
+    item = round_item_for(session, round_, subject, actor.person)
+    code = subject.code
     if not fields.progress.strip():
-        raise RoundError(f"{activity.code}: say what progress was made in {round_.label}")
-    milestones = {m.id: m for m in activity.milestones}
+        raise RoundError(f"{code}: say what progress was made in {round_.label}")
+    milestones = {m.id: m for m in item.milestones}
     for milestone_id in fields.milestones:
         if milestone_id not in milestones:
-            raise RoundError(f"milestone {milestone_id} is not one of {activity.code}'s")
-    indicators = {i.id: i for i in reportable_indicators(session, activity)}
+            raise RoundError(f"milestone {milestone_id} is not one of {code}'s")
+    indicators = {
+        i.id: i
+        for i in (reportable_indicators(session, subject) if isinstance(subject, Activity) else [])
+    }
+    if fields.risks.strip() and not isinstance(subject, Activity):
+        raise RoundError(
+            f"{code}: a risk is raised on the activity or output it threatens, "
+            "not on a meeting of the group"
+        )
     for indicator_id, value, _source, _note in fields.actuals:
         indicator = indicators.get(indicator_id)
         if indicator is None:
-            raise RoundError(f"indicator {indicator_id} does not measure {activity.code}'s output")
+            raise RoundError(f"indicator {indicator_id} does not measure {code}'s output")
         try:
             read_value(indicator.unit, value)
         except ValueError as exc:
@@ -618,7 +677,7 @@ def submit_report(
     if fields.next_steps.strip():
         note += f"\nNext steps: {fields.next_steps.strip()}"
     entry = update_progress(
-        session, activity, actor, status=fields.status, note=note, today=today, context=context
+        session, subject, actor, status=fields.status, note=note, today=today, context=context
     )
     for milestone_id in fields.milestones:
         milestone = milestones[milestone_id]
@@ -655,7 +714,7 @@ def submit_report(
             Risk(
                 working_group_id=round_.working_group_id,
                 code=f"R{(count or 0) + 1}-{round_.id}",
-                activity_id=activity.id,
+                activity_id=subject.id,
                 description=fields.risks.strip(),
                 raised_by=f"{actor.person.name} ({item.entity.acronym})",
                 raised_when=today.isoformat(),
@@ -758,10 +817,14 @@ def round_status(session: so.Session, round_: ReportingRound, today: date) -> Ro
     items = session.scalars(
         sa.select(RoundItem)
         .where(RoundItem.round_id == round_.id)
-        .options(so.joinedload(RoundItem.activity), so.joinedload(RoundItem.entity))
+        .options(
+            so.joinedload(RoundItem.activity),
+            so.joinedload(RoundItem.milestone),
+            so.joinedload(RoundItem.entity),
+        )
     ).all()
     by_entity: dict[int, EntityProgress] = {}
-    for item in sorted(items, key=lambda i: (i.entity.acronym, i.activity.sort_key)):
+    for item in sorted(items, key=lambda i: (i.entity.acronym, i.sort_key)):
         progress = by_entity.setdefault(item.entity_id, EntityProgress(item.entity, []))
         progress.items.append((item, completion_of(item, round_.due_date, today)))
     return RoundStatus(round_, list(by_entity.values()))
@@ -950,6 +1013,7 @@ class GroupMilestone:
     #: A meeting held by the period's end (and by the day the report is written) whose report
     #: is not in yet.
     awaiting_report: bool
+    updates: list[ReportedUpdate] = field(default_factory=list)
 
     @property
     def state(self) -> str:
@@ -1100,27 +1164,25 @@ def _group_milestones(
     session: so.Session, group: WorkingGroup, start: date, end: date, today: date
 ) -> list[GroupMilestone]:
     """The events of the period that belong to no activity (an expert group meeting, say),
-    which the activities' highlights would leave out."""
-    due = find_items(
-        session,
-        ItemFilter(
-            working_group=group.short_name,
-            kinds=frozenset({"milestone"}),
-            groups_own=True,
-            due_from=start,
-            due_to=end,
-        ),
-        end,
-    ).items
+    which the activities' highlights would leave out, with what was reported on them."""
+    updates = _updates_in(session, group, start, end, Milestone)
     after = min(end, today) + timedelta(days=1)  # held by the period's end, and by today
-    return [GroupMilestone(i, i.awaiting_report(after)) for i in due]
+    return [
+        GroupMilestone(i, i.awaiting_report(after), updates.get(i.id, []))
+        for i in group_events_due(session, group, start, end)
+    ]
 
 
 def _updates_in(
-    session: so.Session, group: WorkingGroup, start: date, end: date
+    session: so.Session,
+    group: WorkingGroup,
+    start: date,
+    end: date,
+    model: type[Activity] | type[Milestone] = Activity,
 ) -> dict[int, list[ReportedUpdate]]:
-    """Per activity, what was reported for the period: reports in the group's rounds of a
-    period within it, and progress updates made during it."""
+    """Per activity (or per milestone of the group's own), what was reported for the period:
+    reports in the group's rounds of a period within it, and progress updates made during
+    it."""
     round_entries = (
         sa.select(RoundItem.status_change_id)
         .join(ReportingRound, ReportingRound.id == RoundItem.round_id)
@@ -1133,11 +1195,13 @@ def _updates_in(
     )
     begin = datetime.combine(start, time.min, UTC)
     finish = datetime.combine(end + timedelta(days=1), time.min, UTC)
+    item_id = StatusChange.activity_id if model is Activity else StatusChange.milestone_id
     entries = session.scalars(
         sa.select(StatusChange)
-        .join(Activity, Activity.id == StatusChange.activity_id)
+        .join(model, model.id == item_id)
         .where(
-            Activity.working_group_id == group.id,
+            model.working_group_id == group.id,
+            *([Milestone.activity_id.is_(None)] if model is Milestone else []),
             StatusChange.from_status.is_not(None),
             sa.or_(
                 StatusChange.id.in_(round_entries),
@@ -1148,8 +1212,9 @@ def _updates_in(
     )
     found: dict[int, list[ReportedUpdate]] = {}
     for entry in entries:
-        assert entry.activity_id is not None
-        found.setdefault(entry.activity_id, []).append(
+        key = entry.activity_id if model is Activity else entry.milestone_id
+        assert key is not None
+        found.setdefault(key, []).append(
             ReportedUpdate(entry.changed_at.date(), entry.actor, entry.to_status, entry.note)
         )
     return found
@@ -1203,11 +1268,11 @@ def _next_steps(
     next steps leads reported."""
     steps: list[NextStep] = []
     if round_ is not None:
-        for item in sorted(round_.items, key=lambda i: i.activity.sort_key):
+        for item in sorted(round_.items, key=lambda i: i.sort_key):
             text = (item.report or {}).get("next_steps", "").strip()
             if text:
                 steps.append(
-                    NextStep(item.activity.code, text, "", f"reported by {item.entity.acronym}")
+                    NextStep(item.subject.code, text, "", f"reported by {item.entity.acronym}")
                 )
     horizon = end + timedelta(days=max(92, (end - (round_.period_start if round_ else end)).days))
     due = find_items(

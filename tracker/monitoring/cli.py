@@ -153,7 +153,7 @@ def status_command(round_key: str, working_group: str | None, as_json: bool) -> 
                 {
                     "entity": e.entity.acronym,
                     "state": e.state.value,
-                    "items": [{"code": i.activity.code, "state": c.value} for i, c in e.items],
+                    "items": [{"code": i.subject.code, "state": c.value} for i, c in e.items],
                 }
                 for e in status.entities
             ],
@@ -167,7 +167,7 @@ def status_command(round_key: str, working_group: str | None, as_json: bool) -> 
     for e in status.entities:
         click.echo(f"  {e.entity.acronym}: {e.state.value} ({e.reported}/{len(e.items)})")
         for item, state in e.items:
-            click.echo(f"    {item.activity.code:<10} {state.value:<14} {item.activity.title[:60]}")
+            click.echo(f"    {item.subject.code:<10} {state.value:<14} {item.subject.title[:60]}")
 
 
 @round_group.command("close")

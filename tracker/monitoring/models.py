@@ -20,6 +20,7 @@ from tracker.extensions import db
 from tracker.models import (
     Activity,
     Entity,
+    Milestone,
     Person,
     TimestampMixin,
     UTCDateTime,
@@ -276,17 +277,25 @@ class ReportingRound(TimestampMixin, db.Model):
 
 
 class RoundItem(db.Model):
-    """One activity one lead entity reports on in a round, and its report once there is one."""
+    """One item one lead entity reports on in a round, and its report once there is one: an
+    activity, or a meeting or milestone of the group itself, which no activity's report covers."""
 
     __tablename__ = "round_item"
-    __table_args__ = (sa.UniqueConstraint("round_id", "activity_id", "entity_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("round_id", "activity_id", "entity_id"),
+        sa.UniqueConstraint("round_id", "milestone_id", "entity_id"),
+        sa.CheckConstraint("(activity_id IS NULL) <> (milestone_id IS NULL)", name="one_item"),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     round_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("reporting_round.id", ondelete="CASCADE")
     )
-    activity_id: so.Mapped[int] = so.mapped_column(
+    activity_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("activity.id", ondelete="CASCADE"), index=True
+    )
+    milestone_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("milestone.id", ondelete="CASCADE"), index=True
     )
     entity_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("entity.id", ondelete="CASCADE"), index=True
@@ -307,9 +316,39 @@ class RoundItem(db.Model):
     )
 
     round: so.Mapped[ReportingRound] = so.relationship(back_populates="items")
-    activity: so.Mapped[Activity] = so.relationship()
+    activity: so.Mapped[Activity | None] = so.relationship()
+    milestone: so.Mapped[Milestone | None] = so.relationship()
     entity: so.Mapped[Entity] = so.relationship()
     submitted_by: so.Mapped[Person | None] = so.relationship()
+
+    @property
+    def subject(self) -> Activity | Milestone:
+        """What is reported on."""
+        subject = self.activity or self.milestone
+        assert subject is not None, "a round item is of an activity or a milestone"
+        return subject
+
+    @property
+    def timeline_text(self) -> str:
+        """Its timeline or date as the workplan writes it."""
+        if self.activity is not None:
+            return self.activity.timeline_text
+        assert self.milestone is not None
+        return self.milestone.date_text
+
+    @property
+    def sort_key(self) -> tuple[int, str, str]:
+        """Workplan order: the activities, then the group's own events by date."""
+        if self.activity is not None:
+            return (0, self.activity.sort_key, "")
+        assert self.milestone is not None
+        due = self.milestone.due_date
+        return (1, due.isoformat() if due else "9999", code_sort_key(self.milestone.code))
+
+    @property
+    def milestones(self) -> list[Milestone]:
+        """The milestones a report on it may mark achieved: an activity's own."""
+        return list(self.activity.milestones) if self.activity else []
 
 
 class RoundMessage(db.Model):

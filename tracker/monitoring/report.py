@@ -19,6 +19,7 @@ from tracker.domain.monitoring import (
     REPORT_SECTIONS,
     ProgrammeReport,
     ProgressReport,
+    ReportedUpdate,
 )
 from tracker.models import Status
 from tracker.monitoring import charts
@@ -108,6 +109,15 @@ def _byline(report: ProgressReport, today: date) -> str:
     )
 
 
+def _updates(document: DocxDocument, updates: list[ReportedUpdate]) -> None:
+    for update in updates:
+        when = format_date(update.when) if update.when else ""
+        note = update.note or f"status {update.status.label}"
+        document.add_paragraph(f"{note} ({update.who}, {when})", style="List Bullet 2")
+    if not updates:
+        document.add_paragraph("Nothing reported for this period.", style="List Bullet 2")
+
+
 def _bullets(document: DocxDocument, lines: list[str], empty: str) -> None:
     if not lines:
         document.add_paragraph(empty)
@@ -135,12 +145,7 @@ def _report_docx(document: DocxDocument, report: ProgressReport, level: int) -> 
             paragraph.add_run(f"{line.activity.title} ")
             leads = f" ({', '.join(line.leads)})" if line.leads else ""
             paragraph.add_run(f"[{line.activity.status.label}]{leads}").italic = True
-            for update in line.updates:
-                when = format_date(update.when) if update.when else ""
-                note = update.note or f"status {update.status.label}"
-                document.add_paragraph(f"{note} ({update.who}, {when})", style="List Bullet 2")
-            if not line.updates:
-                document.add_paragraph("Nothing reported for this period.", style="List Bullet 2")
+            _updates(document, line.updates)
             for milestone in line.milestones_achieved:
                 done = format_date(milestone.completed_on) if milestone.completed_on else ""
                 document.add_paragraph(
@@ -156,6 +161,8 @@ def _report_docx(document: DocxDocument, report: ProgressReport, level: int) -> 
             paragraph.add_run(f"{m.code} ").bold = True
             paragraph.add_run(f"{m.title} ({m.timeline_text or 'undated'}{where}{leads}) ")
             paragraph.add_run(f"[{event.state}]").italic = True
+            if event.updates:
+                _updates(document, event.updates)
     section("indicators", 3)
     if report.indicators:
         table = document.add_table(rows=1, cols=5)

@@ -44,7 +44,9 @@ def chase_rounds(session: so.Session, today: date) -> int:
         .where(ReportingRound.closed_at.is_(None))
         .options(
             so.joinedload(ReportingRound.working_group),
-            so.selectinload(ReportingRound.items).joinedload(RoundItem.activity),
+            so.selectinload(ReportingRound.items).options(
+                so.joinedload(RoundItem.activity), so.joinedload(RoundItem.milestone)
+            ),
         )
     ).all()
     for round_ in rounds:
@@ -130,10 +132,10 @@ def compose(
         f"{entity.acronym} reports on {len(items)} item{'s' if len(items) != 1 else ''}:",
         "",
     ]
-    for item in sorted(items, key=lambda i: i.activity.sort_key):
+    for item in sorted(items, key=lambda i: i.sort_key):
         state = completion_of(item, round_.due_date, today).value
-        timeline = f" ({item.activity.timeline_text})" if item.activity.timeline_text else ""
-        lines.append(f"  {item.activity.code}  {item.activity.title}{timeline} [{state}]")
+        timeline = f" ({item.timeline_text})" if item.timeline_text else ""
+        lines.append(f"  {item.subject.code}  {item.subject.title}{timeline} [{state}]")
     lines += [
         "",
         "Report on each item (status, progress in the period, milestones achieved, indicator "

@@ -177,8 +177,8 @@ def _render_form(
     entity: str | None,
     status: int = 200,
 ) -> ResponseReturnValue:
-    of_activity = reportable_indicators_of(db.session, [i.activity for i in items])
-    indicators = {i.id: of_activity[i.activity_id] for i in items}
+    of_activity = reportable_indicators_of(db.session, [i.activity for i in items if i.activity])
+    indicators = {i.id: of_activity.get(i.activity_id or 0, []) for i in items}
     return render_template(
         "monitoring/report_form.html",
         round=round_,
@@ -203,15 +203,16 @@ def save_item(round_id: int, item_id: int) -> ResponseReturnValue:
     if item is None or item.round_id != round_.id:
         abort(404)
     if item not in items_to_report(db.session, round_, me):
-        raise PermissionDenied(f"{me.name} does not report on {item.activity.code} in this round")
+        raise PermissionDenied(f"{me.name} does not report on {item.subject.code} in this round")
     if request.form.get("action") == "draft":
         save_draft(db.session, item, me, draft_from(request.form))
         db.session.commit()
-        flash(f"Draft of {item.activity.code} saved.", "success")
+        flash(f"Draft of {item.subject.code} saved.", "success")
         return redirect(f"{back}#item-{item.id}")
     try:
-        fields = report_fields_from(request.form, reportable_indicators(db.session, item.activity))
-        submit_report(db.session, round_, item.activity, Actor.of(me, "web"), fields, today())
+        indicators = reportable_indicators(db.session, item.activity) if item.activity else []
+        fields = report_fields_from(request.form, indicators)
+        submit_report(db.session, round_, item.subject, Actor.of(me, "web"), fields, today())
     except (RoundError, EditConflict) as exc:
         db.session.rollback()
         return _render_form(
@@ -223,7 +224,7 @@ def save_item(round_id: int, item_id: int) -> ResponseReturnValue:
             400,
         )
     db.session.commit()
-    flash(f"Report on {item.activity.code} submitted.", "success")
+    flash(f"Report on {item.subject.code} submitted.", "success")
     return redirect(f"{back}#item-{item.id}")
 
 
