@@ -26,12 +26,14 @@ from tracker.domain.permissions import (
     require,
 )
 from tracker.domain.query import ItemFilter
+from tracker.domain.rules import leads_of
 from tracker.domain.status import Actor, update_progress
 from tracker.models import (
     LEADING_ROLES,
     Activity,
     ActivityEntity,
     Entity,
+    EntityRole,
     Milestone,
     MilestoneEntity,
     Person,
@@ -1088,14 +1090,20 @@ def progress_report(
             f"the period ends ({end.isoformat()}) before it starts ({start.isoformat()})"
         )
     chain = results_chain(session, group)
-    activities = list(
-        session.scalars(
-            sa.select(Activity)
-            .where(Activity.working_group_id == group.id, active_in_period(start, end))
-            .options(so.selectinload(Activity.entity_links).joinedload(ActivityEntity.entity))
-            .order_by(Activity.sort_key)
-        )
-    )
+    # the chain holds every activity of the group already; loading the period's again, with
+    # their entities as objects, took two fifths of a report's time at 10,000 activities
+    in_period = Activity.working_group_id == group.id, active_in_period(start, end)
+    active = set(session.scalars(sa.select(Activity.id).where(*in_period)))
+    activities = [a for a in chain.activities.values() if a.id in active]
+    entities: dict[int, list[tuple[str, EntityRole]]] = {}
+    for activity_id, acronym, role in session.execute(
+        sa.select(ActivityEntity.activity_id, Entity.acronym, ActivityEntity.role)
+        .join(Entity, Entity.id == ActivityEntity.entity_id)
+        .join(Activity, Activity.id == ActivityEntity.activity_id)
+        .where(*in_period)
+        .order_by(ActivityEntity.activity_id, Entity.acronym)
+    ):
+        entities.setdefault(activity_id, []).append((acronym, role))
     # only the milestones achieved in the period: loading every milestone of every activity
     # to pick these cost most of a programme report's time at 10,000 activities
     achieved: dict[int, list[Milestone]] = {}
@@ -1121,7 +1129,7 @@ def progress_report(
         block.activities.append(
             ActivityLine(
                 activity,
-                [e.acronym for e in activity.lead_entities],
+                list(leads_of(entities.get(activity.id, []))),
                 updates.get(activity.id, []),
                 achieved.get(activity.id, []),
                 [t.name for t in chain.themes_of.get(activity.id, [])],
@@ -1155,7 +1163,7 @@ def progress_report(
             )
             for s in chain.synergies
         ],
-        partners=_partners(group, activities),
+        partners=_partners(group, [entities.get(a.id, []) for a in activities]),
         next_steps=_next_steps(session, group, end, round_),
     )
 
@@ -1251,13 +1259,15 @@ def _finding(line: IndicatorLine) -> str | None:
     return sentence + "."
 
 
-def _partners(group: WorkingGroup, activities: list[Activity]) -> list[str]:
+def _partners(
+    group: WorkingGroup, activities_entities: list[list[tuple[str, EntityRole]]]
+) -> list[str]:
     """The group's members and leads, then every other entity named on its activities."""
     names = [e.acronym for e in group.lead_entities] + [e.acronym for e in group.member_entities]
-    for activity in activities:
-        for link in activity.entity_links:
-            if link.entity.acronym not in names:
-                names.append(link.entity.acronym)
+    for named in activities_entities:
+        for acronym, _role in named:
+            if acronym not in names:
+                names.append(acronym)
     return names
 
 
