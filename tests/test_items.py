@@ -1,5 +1,6 @@
 """The domain queries on the seed workplans: due, overdue, upcoming, by entity and more."""
 
+import dataclasses
 from datetime import date
 
 import pytest
@@ -14,7 +15,7 @@ from tracker.domain.items import (
     overdue,
     upcoming,
 )
-from tracker.domain.recurrence import next_occurrence
+from tracker.domain.recurrence import next_occurrence, occurrences_in
 from tracker.models import Activity, Status, WorkingGroup, code_sort_key
 
 D = date
@@ -153,6 +154,24 @@ def test_next_occurrence_after_today(session):
     [item] = find_items(session, ItemFilter(code="IFMS-2020"), D(2026, 11, 21)).items
     assert item.due == D(2028, 1, 20)
     assert next_occurrence(item, D(2026, 11, 21)).when == "20-21 January 2028"
+
+
+def test_occurrences_are_remembered_per_item_as_it_is_and_per_window(session):
+    """Placed once for every list; an edited item (another version, other dates) is placed
+    anew, and no caller can change what another is given."""
+    [item] = find_items(session, ItemFilter(code="IFMS-2020"), D(2026, 11, 21)).items
+    series = dataclasses.replace(item, start=D(2020, 1, 20), end=D(2020, 1, 21), occurrence=False)
+    window = ItemFilter(due_from=D(2027, 1, 1), due_to=D(2031, 12, 31))
+    first = occurrences_in(series, window, D(2026, 11, 21))
+    assert [o.due for o in first] == [D(2028, 1, 20), D(2030, 1, 20)]
+    first.clear()
+    assert len(occurrences_in(series, window, D(2026, 11, 21))) == 2
+    moved = dataclasses.replace(series, start=D(2021, 1, 20), end=D(2021, 1, 21), version=9)
+    assert [o.due for o in occurrences_in(moved, window, D(2026, 11, 21))] == [
+        D(2027, 1, 20),
+        D(2029, 1, 20),
+        D(2031, 1, 20),
+    ]
 
 
 def test_recurring_items_are_never_overdue(session):

@@ -76,27 +76,37 @@ def occurrence(item: Item, start: date) -> Item:
 
 def occurrences_in(item: Item, flt: ItemFilter, today: date) -> list[Item]:
     """A recurring item's occurrences due in the filter's window; without a window, the next one."""
+    return list(_occurrences_in(item, flt.windowed, flt.due_from, flt.due_to, today))
+
+
+@functools.lru_cache(maxsize=2048)
+def _occurrences_in(
+    item: Item, windowed: bool, due_from: date | None, due_to: date | None, today: date
+) -> tuple[Item, ...]:
+    """Remembered by the item as it is (an edit makes another key) and the window: every list
+    page places the next occurrence of every recurring item it may show, and stepping their
+    rules again on each request was a large share of a late page's time."""
     if item.start is None:
-        return [] if flt.windowed else [item]
+        return () if windowed else (item,)
     # an occurrence may start up to one period before its due date
     slack = relativedelta(years=1, days=1)
-    if flt.windowed:
-        lower = (flt.due_from or item.start) - slack
-        upper = flt.due_to or (flt.due_from or today) + relativedelta(years=10)
+    if windowed:
+        lower = (due_from or item.start) - slack
+        upper = due_to or (due_from or today) + relativedelta(years=10)
         found = [occurrence(item, s) for s in occurrence_starts(item, lower, upper)]
-        return [
+        return tuple(
             o
             for o in found
             if o.due is not None
-            and (flt.due_from is None or o.due >= flt.due_from)
-            and (flt.due_to is None or o.due <= flt.due_to)
-        ]
+            and (due_from is None or o.due >= due_from)
+            and (due_to is None or o.due <= due_to)
+        )
     upcoming_ones = (
         occurrence(item, s)
         for s in occurrence_starts(item, today - slack, today + relativedelta(years=50))
     )
     nxt = next((o for o in upcoming_ones if o.due is not None and o.due >= today), None)
-    return [nxt] if nxt else [item]
+    return (nxt,) if nxt else (item,)
 
 
 def next_occurrence(item: Item, today: date) -> Item | None:
