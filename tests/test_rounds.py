@@ -650,6 +650,18 @@ def test_the_groups_own_meetings_are_reported_on_by_their_leads(client, session,
     assert "UN DESA has reported on" in has.heading and "EGM-2019" in has.heading
 
 
+def test_a_round_named_by_a_year_is_found_by_it(runner, session):
+    """ "2019" is the round's label, not a round's id."""
+    round_ = egms_2019_round(session)
+    assert round_.id != 2019
+    status = runner.invoke(args=["round", "status", "2019", "--working-group", "EGMS"])
+    assert status.exit_code == 0, status.output
+    assert status.output.startswith("EGMS 2019, due 31 January 2020: 0 of")
+    assert re.search(r"EGM-2019\s+not yet", status.output)
+    by_id = runner.invoke(args=["round", "status", str(round_.id)])
+    assert by_id.exit_code == 0 and by_id.output == status.output
+
+
 def test_a_report_on_a_meeting_has_no_milestones_or_indicators_of_its_own(session):
     round_ = egms_2019_round(session)
     [meeting] = [i for i in round_.items if i.milestone is not None]

@@ -482,9 +482,15 @@ def close_round(session: so.Session, round_: ReportingRound, person: Person | No
 def find_round(session: so.Session, group: WorkingGroup | None, key: str) -> ReportingRound:
     """A round by its id, or by its label within a group; RoundError names what exists."""
     query = sa.select(ReportingRound).options(so.joinedload(ReportingRound.working_group))
+    found = None
     if key.isdigit():
-        found = session.scalar(query.where(ReportingRound.id == int(key)))
-    else:
+        found = session.scalar(
+            query.where(
+                ReportingRound.id == int(key),
+                *([ReportingRound.working_group_id == group.id] if group else []),
+            )
+        )
+    if found is None:  # a label, which may be all digits too ("2019")
         wanted = " ".join(key.split()).lower()
         rounds = session.scalars(
             query.where(*([ReportingRound.working_group_id == group.id] if group else []))
