@@ -325,8 +325,10 @@ def _list(
         entity = person.entity.acronym
     window = query.window
     open_only = query.open_only or bool(window and window.open_only)
-    if not window and not query.overdue and not query.statuses:
-        open_only = True  # a list with no window and no status in mind shows what is left to do
+    # a list with no window and no status in mind shows what is left to do, and says what else
+    # there is: "no open items" alone would hide an entity's finished work
+    open_by_default = not (open_only or window or query.overdue or query.statuses)
+    open_only = open_only or open_by_default
     flt = ItemFilter(
         working_group=query.working_group,
         entity=entity,
@@ -342,15 +344,33 @@ def _list(
     offset = query.page * limit
     # partners are picked from what the entity is named on, so all of it is read
     wanted = JSON_LIMIT if all_items or query.partners_only else 0
-    page = find_items(session, flt, reply.today, limit=max(wanted, offset + limit))
-    matching, total = page.items, page.total
-    if query.partners_only and entity:
-        # partners: named on the item without leading it
-        matching = [i for i in matching if entity not in i.leads]
-        total = len(matching)
+
+    def found(flt: ItemFilter) -> tuple[list[Item], int]:
+        page = find_items(session, flt, reply.today, limit=max(wanted, offset + limit))
+        if query.partners_only and entity:
+            # partners: named on the item without leading it
+            partnered = [i for i in page.items if entity not in i.leads]
+            return partnered, len(partnered)
+        return page.items, page.total
+
+    matching, total = found(flt)
+    notes = []
+    if open_by_default and (entity or query.working_group or query.text):
+        everything = replace(flt, open_only=False)
+        closed = found(everything)[1] - total
+        language = reply.language
+        plural = {"s": "s" if closed > 1 else "", "are": _ARE[language][closed > 1]}
+        if closed and not total:
+            flt, (matching, total) = everything, found(everything)
+            notes.append(say("none_open", language))
+        elif closed and query.count:
+            notes.append(say("closed_in_all", language, all=total + closed, n=closed, **plural))
+        elif closed:
+            notes.append(say("closed_too", language, n=closed, **plural))
     reply.matching, reply.total, reply.offset = matching, total, offset
     reply.items = matching[offset : offset + limit]
     reply.heading = _list_heading(total, query, flt, vocabulary, reply.language)
+    reply.notes += notes
     if query.page and not reply.items:
         reply.heading = {
             "en": "That was all: nothing more to show.",
@@ -365,6 +385,10 @@ def _list(
             f"That is for {entity} only; ask again for {', '.join(query.other_entities)}."
         )
     return reply
+
+
+#: "is" / "are" per language, by whether more than one.
+_ARE = {"en": ("is", "are"), "fr": ("est", "sont"), "es": ("está", "están")}
 
 
 def _explain(reply: Answer, query: Query) -> None:
@@ -419,8 +443,12 @@ def _list_heading(
             overdue = overdue.replace("atrasado", "atrasada")  # la actividad
         adjectives.append(overdue)
     adjectives += sorted(status_label(s.value, language) for s in flt.statuses)
-    if flt.open_only and not adjectives and not query.window and language == "en":
-        adjectives.append("open")
+    if flt.open_only and not adjectives and not query.window:
+        if language == "es":
+            ending = "a" if noun == "activit" else "o"
+            adjectives.append(f"abiert{ending}" + ("s" if total > 1 else ""))
+        else:
+            adjectives.append({"en": "open", "fr": "en cours"}[language])
     scope = []
     if flt.entity:
         own = " (your entity)" if query.intent == "mine" else ""
@@ -428,8 +456,11 @@ def _list_heading(
             scope.append(say("partners", language, entity=flt.entity))
         elif flt.leading_only:
             leads = say("leads", language, entity=f"{flt.entity}{own}")
-            if language == "fr" and noun == "activit":
-                leads = leads.replace("dirigés", "dirigées")
+            if language == "fr":  # agreeing with "aucune activité", "un élément", "activités"
+                if total <= 1:
+                    leads = leads.replace("dirigés", "dirigé")
+                if noun == "activit":
+                    leads = leads.replace("dirigé", "dirigée")
             scope.append(leads)
         else:
             scope.append(say("involving", language, entity=flt.entity))
@@ -452,6 +483,8 @@ def _list_heading(
         parts = [say("no", language) if total == 0 else str(total), word, *adjectives]
         if total == 0:
             parts[1] = say("activity" if noun == "activit" else noun, language)
+            if noun == "activit":
+                parts[0] = {"fr": "Aucune", "es": "Ninguna"}[language]
     words = " ".join(parts)
     end = "." if total == 0 or query.count else (" :" if language == "fr" else ":")
     return words + (" " + ", ".join(scope) if scope else "") + end

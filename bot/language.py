@@ -49,7 +49,7 @@ _MARKERS: dict[Language, frozenset[str]] = {
         bonjour salut merci livrables rendre seulement ceux celles raconte blague gagne coupe
         recette temps fait reserve vol capitale jours organise entre janvier fevrier mars avril
         mai juin juillet aout septembre octobre novembre decembre y il manuel rapport
-        webinaire reunion atelier element elements activites
+        webinaire reunion atelier element elements activites dont
         """
     ),
     "es": _word_list(
@@ -116,6 +116,22 @@ UNSUPPORTED_REQUESTS: dict[Language, re.Pattern[str]] = {
         r"\b(?:envoie|envoyer|envoyez|rappelle|rappeler|rappelez)\s+(?!moi\b|nous\b)\w+"
     ),
     "es": re.compile(r"\b(?:manda|mandale|mandales|mandar|envia|enviale|enviar|recuerdale)\b"),
+}
+#: Asking for a judgement ("is the portal any good", "à ton avis", "¿qué opinas?"): the
+#: workplans hold no opinion, whatever words of the question their items share. The first
+#: group that matched is the word the answer names.
+JUDGEMENTS: dict[Language, re.Pattern[str]] = {
+    "en": re.compile(
+        r"\bany (good|use)\b|\b(good|bad) idea\b|\bdo you (think)\b|\byour (opinion|view)\b"
+    ),
+    "fr": re.compile(
+        r"\b(?:a|selon) (?:ton|votre) (avis)\b|\bqu'en (penses?|pensez)\b"
+        r"|\b(?:tu|vous) (penses?|pensez)\b|\bbonne (idee)\b|\b(?:bonne|mauvaise) (qualite)\b"
+    ),
+    "es": re.compile(
+        r"\bque (opinas|opina|piensas|piensa)\b|\b(?:tu|su) (opinion)\b|\bbuena (idea)\b"
+        r"|\b(vale) la pena\b|\bes (buen[oa]|mal[oa])\b"
+    ),
 }
 #: Letters and signs only one of the languages writes.
 _SIGNS: dict[Language, re.Pattern[str]] = {
@@ -285,7 +301,7 @@ _RULES: dict[Language, list[tuple[str, str]]] = {
         (r"\b(?:livrables?)\b", "deliverables"),
         (r"\b(?:activites?)\b", "activities"),
         (r"\b(?:reunions?)\b", "meetings"),
-        (r"\b(?:elements?)\b", "items"),
+        (r"\b(?:elements?|choses|trucs?)\b", "items"),
         (r"\bsuites?\b|\bsuivi\b", "follow-ups"),
         # articles, pronouns and verbs that say nothing here
         (
@@ -360,6 +376,10 @@ _RULES: dict[Language, list[tuple[str, str]]] = {
             "leads",
         ),
         (r"\b(?:socios?|socias?)\b", "partner"),
+        (
+            r"\b(?:organismos?|agencias?|entidad|entidades|organizacion|organizaciones)\b",
+            "agencies",
+        ),
         (r"\b(?:participa|participan|involucrad[oa]s?)\b", "involved in"),
         (r"\b(?:queda|quedan|le queda|por hacer|pendiente)\b", "left"),
         (r"\ben curso\b", "in progress"),
@@ -368,7 +388,7 @@ _RULES: dict[Language, list[tuple[str, str]]] = {
         (r"\b(?:entregables?)\b", "deliverables"),
         (r"\b(?:actividades|actividad)\b", "activities"),
         (r"\b(?:reuniones|reunion)\b", "meetings"),
-        (r"\b(?:elementos?)\b", "items"),
+        (r"\b(?:elementos?|cosas)\b", "items"),
         (r"\b(?:seguimiento)\b", "follow-ups"),
         (r"\b(?:que|qu)\b", "what"),
         (
@@ -592,6 +612,21 @@ PHRASES: dict[str, dict[Language, str]] = {
         "en": "Showing results for {words}.",
         "fr": "Résultats pour {words}.",
         "es": "Resultados para {words}.",
+    },
+    "closed_too": {
+        "en": "{n} more {are} completed or cancelled.",
+        "fr": "{n} autre{s} {are} terminé{s} ou annulé{s}.",
+        "es": "{n} más {are} terminado{s} o cancelado{s}.",
+    },
+    "closed_in_all": {
+        "en": "{all} in all, counting {n} completed or cancelled.",
+        "fr": "{all} en tout, dont {n} terminé{s} ou annulé{s}.",
+        "es": "{all} en total, incluido{s} {n} terminado{s} o cancelado{s}.",
+    },
+    "none_open": {
+        "en": "None of them is still open: each is completed or cancelled.",
+        "fr": "Aucun n'est encore en cours : chacun est terminé ou annulé.",
+        "es": "Ninguno sigue abierto: cada uno está terminado o cancelado.",
     },
     "ignored": {
         "en": "I did not use: {words}.",

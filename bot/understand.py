@@ -32,6 +32,7 @@ from rapidfuzz.distance import OSA
 
 from bot.dates import Window, find_window, soon_window
 from bot.language import (
+    JUDGEMENTS,
     UNSUPPORTED,
     UNSUPPORTED_REQUESTS,
     Language,
@@ -370,13 +371,20 @@ class Vocabulary:
             if found is not None:
                 return found[0]
         by_length = self._candidates[language]
-        near = [
-            w for n in range(len(word) - limit, len(word) + limit + 1) for w in by_length.get(n, ())
-        ]
-        found = process.extractOne(word, near, scorer=OSA.distance, score_cutoff=limit)
-        if found is None or len(found[0]) <= 3:
+        # of equally close words, those of the slip's own length first: "biene" is "viene",
+        # a letter swapped, before "bien", a letter dropped
+        lengths = sorted(
+            range(len(word) - limit, len(word) + limit + 1), key=lambda n: abs(n - len(word))
+        )
+        near = [w for n in lengths for w in by_length.get(n, ())]
+        matches = process.extract(word, near, scorer=OSA.distance, score_cutoff=limit, limit=None)
+        if not matches:
+            return None
+        # of equally close words, one a neighbouring key or a sound-alike letter away first
+        best = min(matches, key=lambda m: (m[1], not _near_slip(word, m[0]), m[2]))[0]
+        if len(best) <= 3:
             return None  # "peru" is not a slip of "per"
-        return found[0]
+        return best
 
     def matches_items(self, words: list[str]) -> bool:
         """Whether every word appears in some item's code, title or description."""
@@ -533,6 +541,33 @@ _CONTRACTIONS = [
 ]
 
 
+_KEY_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+#: Each key's row and column on a keyboard, whose rows are staggered by half a key.
+_KEYS = {
+    key: (row, column + row / 2)
+    for row, keys in enumerate(_KEY_ROWS)
+    for column, key in enumerate(keys)
+}
+_SOUND_ALIKE = {frozenset(pair) for pair in ("bv", "sz", "ck", "cs", "iy", "gj")}
+
+
+def _near_slip(typed: str, word: str) -> bool:
+    """Whether `typed` is `word` with one letter struck on a neighbouring key or one that
+    sounds alike ("biene" for "viene", not for "tiene")."""
+    if len(typed) != len(word):
+        return False
+    differ = [(a, b) for a, b in zip(typed, word, strict=True) if a != b]
+    if len(differ) != 1:
+        return False
+    a, b = differ[0]
+    if frozenset((a, b)) in _SOUND_ALIKE:
+        return True
+    if a not in _KEYS or b not in _KEYS:
+        return False
+    (row_a, column_a), (row_b, column_b) = _KEYS[a], _KEYS[b]
+    return abs(row_a - row_b) <= 1 and abs(column_a - column_b) <= 1
+
+
 @functools.lru_cache(maxsize=8192)
 def normalize(text: str) -> str:
     """Lower case without accents, plain quotes and spaces, no punctuation but what codes and
@@ -562,6 +597,7 @@ def normalize(text: str) -> str:
     s = re.sub(r"\.(?!\d)", " ", s)
     s = re.sub(r"\bmid-", "mid ", s)
     s = re.sub(r"(?<=\w)-ish\b", "", s)  # "soon-ish"
+    s = re.sub(r"(?<=\w)-(led|run|organi[sz]ed)\b", r" \1", s)  # "ILO-led"
     return re.sub(r"\s+", " ", s).strip()
 
 
@@ -700,8 +736,8 @@ _ITEM_PATTERNS: list[tuple[Aspect, re.Pattern[str]]] = [
 ]
 _SUBJECT_ARTICLE = re.compile(r"^(?:the|a|an|our|this|that)\s+")
 _SUBJECT_KIND = re.compile(
-    r"^(?:activity|sub-?activity|item|milestone|deliverable|meeting|deadline|task|number|no|#)"
-    r"\s*(?=[\w(]*\d)"
+    r"^(?:(?:sub-?)?activit(?:y|ies)|items?|milestones?|deliverables?|meetings?|deadline|task"
+    r"|number|no|#)\s*(?=[\w(]*\d)"
 )
 _GROUP_QUALIFIER = re.compile(
     r"^(?P<x>.+)\s+(?:in|of|for|from|under|within)\s+(?:the\s+)?(?P<g>.+?)"
@@ -747,6 +783,8 @@ def understand(
     asked = (words & (UNSUPPORTED[language] | UNSUPPORTED["en"])) - vocabulary.item_words
     for requests in {UNSUPPORTED_REQUESTS[language], UNSUPPORTED_REQUESTS["en"]}:
         asked |= {found.group(0).split()[0] for found in requests.finditer(folded)}
+    for judgements in {JUDGEMENTS[language], JUDGEMENTS["en"]}:
+        asked |= {next(g for g in found.groups() if g) for found in judgements.finditer(folded)}
     if asked and query.intent != "help":
         # the words as the question wrote them ("préside"), in its order
         written = [w for w in re.findall(r"[\w-]+", original) if fold(w) in asked]
@@ -887,6 +925,13 @@ _ASPECT_PATTERNS: list[tuple[Aspect, re.Pattern[str]]] = [
         ),
         (
             "where",
+            # "when and where is the IFMS": the answer says both
+            r"^(?:when (?:(?:and|et|y) )?where|where (?:(?:and|et|y) )?when)"
+            r" (?:is |was |will |does |did )?(?:take place |be held |held )?(?:the )?(?P<x>.+?)"
+            r"(?: (?:take place|be held|held|happen|taking place))?$",
+        ),
+        (
+            "where",
             r"^where (?:is|was|were|will|does|did|are)?\s*(?:take place |held |be held )?"
             r"(?:the )?(?P<x>.+?)"
             r"(?: (?:be )?(?:held|take place|taking place|took place|happen|happening|happened"
@@ -908,6 +953,18 @@ _ASPECT_PATTERNS: list[tuple[Aspect, re.Pattern[str]]] = [
         ("when", r"^(?:what is the )?deadline (?:of|for)? ?(?P<x>.+)$"),
         ("when", r"^when (?P<x>.+)$"),
         ("who", r"^who leads (?P<x>.+)$"),
+        (
+            "who",
+            r"^(?:which|what) (?:agency|agencies|entity|entities|organi[sz]ations?|body|bodies"
+            r"|office|partner) (?:leads|lead|is leading|runs|heads|is in charge of"
+            r"|is responsible for|coordinates) (?P<x>.+)$",
+        ),
+        (
+            "who",
+            # not "who is behind schedule": that asks what is late
+            r"^who(?: is|'s)? (?:behind (?!schedule\b|on\b)|heading |running |driving "
+            r"|runs |heads |drives |coordinates |coordinating )(?P<x>.+)$",
+        ),
         ("who", r"^who (?:is )?(?:lead|leads|responsible|in charge)(?: for| of)? (?P<x>.+)$"),
         (
             "status",
