@@ -9,6 +9,7 @@ The dashboards count with the same conditions (`tracker.domain.dashboard`).
 
 from __future__ import annotations
 
+import functools
 import heapq
 from collections import namedtuple
 from dataclasses import dataclass, replace
@@ -397,6 +398,13 @@ class Lookups:
 _Named = tuple[tuple[str, EntityRole], ...]
 
 
+@functools.cache
+def _row_type(names: tuple[str, ...]) -> type[tuple[Any, ...]]:
+    """A named tuple class per set of columns, made once: making one (it compiles code) cost
+    more than some small queries themselves."""
+    return namedtuple("_Row", names)  # type: ignore[misc]
+
+
 def _rows(
     session: so.Session,
     model: type[Activity] | type[Milestone],
@@ -429,7 +437,7 @@ def _rows(
     # programme (PostgreSQL: 2.1 -> 1.6 s); read by name as a named tuple: `sa.Row` looks up
     # every name it is asked for, which cost more than the query for tens of thousands of rows
     result = session.connection().execute(query)
-    fields = namedtuple("_Row", result.keys())
+    fields = _row_type(tuple(result.keys()))
     rows = [fields._make(row) for row in result]
     if counted is not None:
         counted.append(rows[0].matching if rows else 0)
