@@ -131,7 +131,8 @@ def test_the_sqlite_index_and_its_triggers_exist(session):
 
 
 def test_the_lists_filters_read_their_indexes(session):
-    """An entity's items by role, and one status in due order (migration list_indexes)."""
+    """An entity's items by role, one status in due order (migration list_indexes), an item by
+    its code."""
     from tracker.domain.items import _once, _order, resolve_names
     from tracker.models import Status
 
@@ -139,6 +140,9 @@ def test_the_lists_filters_read_their_indexes(session):
     cases = [
         (ItemFilter(entity="ILO", leading_only=True), Activity, "ix_activity_entity_entity_role"),
         (ItemFilter(entity="ILO", leading_only=True), Milestone, "ix_activity_entity_entity_role"),
+        # an item named by its code in any case (migration code_lower_indexes)
+        (ItemFilter(code="3.10"), Activity, "ix_activity_code_lower"),
+        (ItemFilter(code="IFMS-2020"), Milestone, "ix_milestone_code_lower"),
     ]
     if sqlite:  # PostgreSQL walks the due index for a status, filtering, when that is cheaper
         cases.append(
