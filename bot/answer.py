@@ -33,7 +33,7 @@ from bot.rounds import ROUND_INTENTS, answer_round
 from bot.understand import Intent, Query, Vocabulary, understand, word_set
 from tracker.domain import serialize
 from tracker.domain.item import Item
-from tracker.domain.items import ItemFilter, find_item_ids, find_items
+from tracker.domain.items import ItemFilter, count_items, find_item_ids, find_items
 from tracker.domain.recurrence import next_occurrence
 from tracker.extensions import begin_write
 from tracker.links import item_url
@@ -357,7 +357,13 @@ def _list(
     notes = []
     if open_by_default and (entity or query.working_group or query.text):
         everything = replace(flt, open_only=False)
-        closed = found(everything)[1] - total
+        # counted in SQL, but for partners, whom a row does not tell from leads
+        in_all = (
+            found(everything)[1]
+            if query.partners_only
+            else count_items(session, everything, reply.today)
+        )
+        closed = in_all - total
         language = reply.language
         plural = {"s": "s" if closed > 1 else "", "are": _ARE[language][closed > 1]}
         if closed and not total:

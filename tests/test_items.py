@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from tracker.domain.entities import UnknownName
 from tracker.domain.items import (
     ItemFilter,
+    count_items,
     due_between,
     find_item_ids,
     find_items,
@@ -196,6 +197,8 @@ def test_limit_keeps_the_soonest_and_counts_all(session):
         ItemFilter(text="IFMS", due_from=D(2021, 1, 1), due_to=D(2024, 12, 31)),
         ItemFilter(working_group="EGMS", kinds=frozenset({"milestone"})),
         ItemFilter(entity="ILO", leading_only=True),
+        ItemFilter(entity="IOM", open_only=True),
+        ItemFilter(due_from=D(2020, 1, 1)),  # the IFMS recurs in it
     ],
 )
 @pytest.mark.parametrize("limit", [1, 7, 10_000])
@@ -205,6 +208,9 @@ def test_item_ids_are_those_find_items_finds(session, flt, limit):
     found = find_item_ids(session, flt, today, limit=limit)
     assert found.ids == [(i.kind, i.id) for i in page.items]
     assert found.total == page.total
+    assert (
+        count_items(session, flt, today) == page.total == len(find_items(session, flt, today).items)
+    )
 
 
 def test_code_sort_key_orders_numbers_naturally():
