@@ -613,6 +613,8 @@ def _candidates(
         numbers = [w for w in words if w.isdigit()]
         words = [w for w in words if w != numbers[0]] if numbers else words[:-1]
     page = find_items(session, replace(base, text=" ".join(words)), today, limit=SEARCH_LIMIT)
+    # "the global webinar" is the activity whose sessions also match, not its first session
+    wholes = {(i.working_group, i.parent_code) for i in page.items if i.parent_code}
 
     def rank(item: Item) -> tuple[int, ...]:
         title = item.title.lower()
@@ -630,7 +632,8 @@ def _candidates(
             return (*quality, int(item.kind == "activity"), -len(title))
         dated = int(query.aspect in ("when", "where", "time") and item.due is not None)
         timed = int(query.aspect == "time" and item.start_time is not None)
-        return (*quality, timed, dated, int(title.startswith(words[0])), -len(title))
+        whole = int((item.working_group, item.code) in wholes)
+        return (*quality, timed, dated, int(title.startswith(words[0])), whole, -len(title))
 
     return sorted(page.items, key=rank, reverse=True), False
 

@@ -179,6 +179,11 @@ def test_questions_worded_other_ways(session):
     things = ask(session, "¿Cuántas cosas lidera la OMS?")
     assert (things.query.entity, things.query.text) == ("WHO", None)
     assert keys(things) == {"WS1:3.17", "WS1:3.18"}
+    # the activity whose sessions also match is "the global webinar", not its first session
+    for question in ("how is the global webinar going", "¿Cómo va el webinar global?"):
+        assert keys(ask(session, question, date(2021, 11, 1))) >= {"M4SD:W1"}
+        assert ask(session, question, date(2021, 11, 1)).items[0].code == "W1"
+    assert ask(session, "when is the workshop on migration statistics").items[0].code == "37-M2"
     for question in ("when and where is the IFMS", "Quand et où a lieu l'IFMS ?"):
         where = ask(session, question, date(2019, 11, 15))
         assert where.query.aspect == "where" and "Cairo" in where.text.splitlines()[0]
