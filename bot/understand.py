@@ -784,7 +784,8 @@ def understand(
     for requests in {UNSUPPORTED_REQUESTS[language], UNSUPPORTED_REQUESTS["en"]}:
         asked |= {found.group(0).split()[0] for found in requests.finditer(folded)}
     for judgements in {JUDGEMENTS[language], JUDGEMENTS["en"]}:
-        asked |= {next(g for g in found.groups() if g) for found in judgements.finditer(folded)}
+        # each alternative has one group, the word to name: the last that matched is it
+        asked |= {found.group(found.lastindex or 0) for found in judgements.finditer(folded)}
     if asked and query.intent != "help":
         # the words as the question wrote them ("préside"), in its order
         written = [w for w in re.findall(r"[\w-]+", original) if fold(w) in asked]

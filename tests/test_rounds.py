@@ -341,6 +341,21 @@ def test_a_coordinator_reports_for_one_lead_at_a_time(client, session, auth):
     assert "Report for ILO" not in client.get(f"/rounds/{round_.id}").get_data(as_text=True)
 
 
+def test_a_coordinators_report_for_one_co_lead_lands_on_that_leads_row(client, session, auth):
+    """1.2 has three co-leads: recording UNFPA's update marks UNFPA's row, not the first's."""
+    round_ = ws1_round(session)
+    rows = {i.entity.acronym: i for i in round_.items if i.activity and i.activity.code == "1.2"}
+    assert {"IOM", "UN DESA", "UNFPA"} <= set(rows)
+    auth.sign_in_as("coordinator@example.org")
+    url = f"/rounds/{round_.id}/items/{rows['UNFPA'].id}?entity=UNFPA"
+    done = post(client, url, {"action": "submit", "status": "in_progress", "progress": "UNFPA's"})
+    assert done.status_code == 302
+    for row in rows.values():
+        session.refresh(row)
+    assert rows["UNFPA"].submitted_by.email == "coordinator@example.org"
+    assert rows["IOM"].submitted_at is None and rows["UN DESA"].submitted_at is None
+
+
 def test_only_coordinators_open_rounds_in_the_browser(client, session, auth):
     auth.sign_in_as("ilo.focal-point@example.org")
     assert "Open a round" not in client.get("/rounds/").get_data(as_text=True)
@@ -622,6 +637,12 @@ def test_the_groups_own_meetings_are_reported_on_by_their_leads(client, session,
     assert meeting.report["next_steps"] == "Recommendations to the Statistical Commission"
     page = client.get(f"/rounds/{round_.id}").get_data(as_text=True)
     assert f'href="/milestones/{milestone.id}">Expert Group Meeting' in page
+    # another entity's lead does not report on the group's meeting
+    auth.sign_in_as("ilo.focal-point@example.org")
+    assert (
+        post(client, url, {"action": "submit", "status": "completed", "progress": "x"}).status_code
+        == 403
+    )
 
     status = round_status(session, round_, date(2020, 2, 1))
     [desa] = [e for e in status.entities if e.entity.acronym == "UN DESA"]
@@ -660,6 +681,36 @@ def test_a_round_named_by_a_year_is_found_by_it(runner, session):
     assert re.search(r"EGM-2019\s+not yet", status.output)
     by_id = runner.invoke(args=["round", "status", str(round_.id)])
     assert by_id.exit_code == 0 and by_id.output == status.output
+
+
+def test_a_key_that_is_one_rounds_id_and_anothers_label_is_refused(session):
+    from tracker.domain.monitoring import find_round
+
+    ws1 = ws1_round(session)
+    egms = session.scalars(sa.select(WorkingGroup).where(WorkingGroup.short_name == "EGMS")).one()
+    other = open_round(
+        session,
+        egms,
+        None,
+        label=str(ws1.id),
+        period_start=date(2019, 1, 1),
+        period_end=date(2019, 12, 31),
+        due=date(2020, 1, 31),
+        today=date(2019, 12, 1),
+    )
+    with pytest.raises(RoundError, match="names several rounds: WS1 2020, first half"):
+        find_round(session, None, str(ws1.id))
+    assert find_round(session, egms, str(ws1.id)) is other
+
+
+def test_a_cancelled_meeting_of_the_group_is_in_no_round(session):
+    from tracker.models import Milestone
+
+    session.execute(
+        sa.update(Milestone).where(Milestone.code == "EGM-2019").values(status=Status.CANCELLED)
+    )
+    round_ = egms_2019_round(session)
+    assert round_.items and all(i.milestone is None for i in round_.items)
 
 
 def test_a_report_on_a_meeting_has_no_milestones_or_indicators_of_its_own(session):

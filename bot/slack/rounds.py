@@ -283,9 +283,8 @@ def record_report(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
             risks=_value(view, RISKS_BLOCK),
             next_steps=_value(view, NEXT_BLOCK),
         )
-        submit_report(
-            db.session, item.round, item.subject, Actor.of(person, "slack"), fields, today()
-        )
+        actor = Actor.of(person, "slack")
+        submit_report(db.session, item.round, item.subject, actor, fields, today(), item.entity_id)
     except (RoundError, PermissionDenied, EditConflict, ValueError) as exc:
         db.session.rollback()
         ack(response_action="errors", errors={PROGRESS_BLOCK: f"Not submitted: {exc}"})

@@ -437,7 +437,12 @@ def open_round(
         .order_by(Activity.sort_key)
     ).all()
     round_.items = [RoundItem(activity_id=a, entity_id=e, draft={}) for a, e in leads]
-    events = group_events_due(session, group, period_start, period_end)
+    # as `active_in_period` leaves cancelled activities out: nobody reports on what is off
+    events = [
+        e
+        for e in group_events_due(session, group, period_start, period_end)
+        if e.status != Status.CANCELLED
+    ]
     acronyms = {a for event in events for a in event.leads}
     entity_ids: dict[str, int] = {
         acronym: entity_id
@@ -482,26 +487,22 @@ def close_round(session: so.Session, round_: ReportingRound, person: Person | No
 def find_round(session: so.Session, group: WorkingGroup | None, key: str) -> ReportingRound:
     """A round by its id, or by its label within a group; RoundError names what exists."""
     query = sa.select(ReportingRound).options(so.joinedload(ReportingRound.working_group))
-    found = None
-    if key.isdigit():
-        found = session.scalar(
-            query.where(
-                ReportingRound.id == int(key),
-                *([ReportingRound.working_group_id == group.id] if group else []),
-            )
+    of_group = [ReportingRound.working_group_id == group.id] if group else []
+    wanted = " ".join(key.split()).lower()
+    rounds = session.scalars(query.where(*of_group)).all()
+    # a label may be all digits too ("2019")
+    named = [r for r in rounds if r.label.lower() == wanted or round_aliases(r) & {wanted}]
+    by_id = [r for r in rounds if key.isdigit() and r.id == int(key)]
+    found = {r.id: r for r in (*by_id, *named)}
+    if len(found) > 1:
+        where = "" if group else "; give the working group"
+        names = ", ".join(
+            f"{r.working_group.short_name} {r.label} (id {r.id})" for r in found.values()
         )
-    if found is None:  # a label, which may be all digits too ("2019")
-        wanted = " ".join(key.split()).lower()
-        rounds = session.scalars(
-            query.where(*([ReportingRound.working_group_id == group.id] if group else []))
-        ).all()
-        matches = [r for r in rounds if r.label.lower() == wanted or round_aliases(r) & {wanted}]
-        if len(matches) > 1:
-            raise RoundError(f"{key!r} names rounds of several groups; give the working group")
-        found = matches[0] if matches else None
-    if found is None:
+        raise RoundError(f"{key!r} names several rounds: {names}{where}")
+    if not found:
         raise RoundError(f"no round {key!r}")
-    return found
+    return next(iter(found.values()))
 
 
 def round_aliases(round_: ReportingRound) -> set[str]:
@@ -542,11 +543,20 @@ class ReportFields:
 
 
 def round_item_for(
-    session: so.Session, round_: ReportingRound, subject: Activity | Milestone, person: Person
+    session: so.Session,
+    round_: ReportingRound,
+    subject: Activity | Milestone,
+    person: Person,
+    entity_id: int | None = None,
 ) -> RoundItem:
     """The row a person reports through: their entity's for the item, or, for a
-    coordinator of the group, the first lead's. RoundError if the item is not in the round."""
-    rows = [i for i in round_.items if _is_of(i, subject)]
+    coordinator of the group, the first lead's, or the lead's `entity_id` names (a coordinator
+    recording one co-lead's update). RoundError if the item is not in the round."""
+    rows = [
+        i
+        for i in round_.items
+        if _is_of(i, subject) and (entity_id is None or i.entity_id == entity_id)
+    ]
     if not rows:
         raise RoundError(
             f"{subject.code} is not in the round {round_.label} "
@@ -631,7 +641,7 @@ def reports_in(session: so.Session, round_: ReportingRound, person: Person) -> b
 
 def save_draft(session: so.Session, item: RoundItem, person: Person, draft: dict[str, Any]) -> None:
     """Keep what the lead typed, unchecked: a draft may be half-written."""
-    round_item_for(session, item.round, item.subject, person)
+    round_item_for(session, item.round, item.subject, person, item.entity_id)
     item.draft = {k: v for k, v in draft.items() if k in _DRAFT_FIELDS}
     item.draft_saved_at = utcnow()
 
@@ -646,16 +656,18 @@ def submit_report(
     actor: Actor,
     fields: ReportFields,
     today: date,
+    entity_id: int | None = None,
 ) -> RoundItem:
     """Record a lead's report on one item of a round, all or nothing: the status and progress
     go into the item's history through `update_progress` (so they obey its rules and land
     where every other update lands), achieved milestones are completed the same way, and
     indicator actuals and risks are added. Bad input raises RoundError or ValueError before
-    anything is written."""
+    anything is written. `entity_id` names the lead's row when an item has several (as the
+    form and the Slack modal know it)."""
     assert actor.person is not None, "a report is made by a person"
     if not round_.is_open:
         raise RoundError(f"the round {round_.label} is closed")
-    item = round_item_for(session, round_, subject, actor.person)
+    item = round_item_for(session, round_, subject, actor.person, entity_id)
     code = subject.code
     if not fields.progress.strip():
         raise RoundError(f"{code}: say what progress was made in {round_.label}")

@@ -212,7 +212,8 @@ def save_item(round_id: int, item_id: int) -> ResponseReturnValue:
     try:
         indicators = reportable_indicators(db.session, item.activity) if item.activity else []
         fields = report_fields_from(request.form, indicators)
-        submit_report(db.session, round_, item.subject, Actor.of(me, "web"), fields, today())
+        actor = Actor.of(me, "web")
+        submit_report(db.session, round_, item.subject, actor, fields, today(), item.entity_id)
     except (RoundError, EditConflict) as exc:
         db.session.rollback()
         return _render_form(
