@@ -365,14 +365,14 @@ def _list(
         )
         closed = in_all - total
         language = reply.language
-        plural = {"s": "s" if closed > 1 else "", "are": _ARE[language][closed > 1]}
+        agree = _agreement(language, flt.kinds == frozenset({"activity"}), closed > 1)
         if closed and not total:
             flt, (matching, total) = everything, found(everything)
-            notes.append(say("none_open", language))
+            notes.append(say("none_open" if total > 1 else "none_open_one", language, **agree))
         elif closed and query.count:
-            notes.append(say("closed_in_all", language, all=total + closed, n=closed, **plural))
+            notes.append(say("closed_in_all", language, all=total + closed, n=closed, **agree))
         elif closed:
-            notes.append(say("closed_too", language, n=closed, **plural))
+            notes.append(say("closed_too", language, n=closed, **agree))
     reply.matching, reply.total, reply.offset = matching, total, offset
     reply.items = matching[offset : offset + limit]
     reply.heading = _list_heading(total, query, flt, vocabulary, reply.language)
@@ -393,8 +393,17 @@ def _list(
     return reply
 
 
-#: "is" / "are" per language, by whether more than one.
-_ARE = {"en": ("is", "are"), "fr": ("est", "sont"), "es": ("está", "están")}
+def _agreement(language: Language, feminine: bool, plural: bool) -> dict[str, str]:
+    """The endings `PHRASES` agree with their noun by: "activités" are feminine in French and
+    Spanish, "éléments" and "elementos" masculine."""
+    return {
+        "s": "s" if plural else "",
+        "e": "e" if feminine and language == "fr" else "",
+        "o": "a" if feminine else "o",
+        "il": "elle" if feminine else "il",
+        "Il": "Elle" if feminine else "Il",
+        "are": say("are_many" if plural else "are", language),
+    }
 
 
 def _explain(reply: Answer, query: Query) -> None:
@@ -450,16 +459,15 @@ def _list_heading(
         adjectives.append(overdue)
     adjectives += sorted(status_label(s.value, language) for s in flt.statuses)
     if flt.open_only and not adjectives and not query.window:
-        if language == "es":
-            ending = "a" if noun == "activit" else "o"
-            adjectives.append(f"abiert{ending}" + ("s" if total > 1 else ""))
-        else:
-            adjectives.append({"en": "open", "fr": "en cours"}[language])
+        adjectives.append(
+            say("open", language, **_agreement(language, noun == "activit", total > 1))
+        )
     scope = []
     if flt.entity:
         own = " (your entity)" if query.intent == "mine" else ""
         if query.partners_only:
-            scope.append(say("partners", language, entity=flt.entity))
+            agree = _agreement(language, noun == "activit", total > 1)
+            scope.append(say("partners", language, entity=flt.entity, **agree))
         elif flt.leading_only:
             leads = say("leads", language, entity=f"{flt.entity}{own}")
             if language == "fr":  # agreeing with "aucune activité", "un élément", "activités"

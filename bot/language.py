@@ -49,7 +49,7 @@ _MARKERS: dict[Language, frozenset[str]] = {
         bonjour salut merci livrables rendre seulement ceux celles raconte blague gagne coupe
         recette temps fait reserve vol capitale jours organise entre janvier fevrier mars avril
         mai juin juillet aout septembre octobre novembre decembre y il manuel rapport
-        webinaire reunion atelier element elements activites dont
+        webinaire reunion atelier element elements activites dont comme
         """
     ),
     "es": _word_list(
@@ -121,15 +121,18 @@ UNSUPPORTED_REQUESTS: dict[Language, re.Pattern[str]] = {
 #: workplans hold no opinion, whatever words of the question their items share. The first
 #: group that matched is the word the answer names.
 JUDGEMENTS: dict[Language, re.Pattern[str]] = {
+    # "any good" at the end ("are there any good practices" is a question about items)
     "en": re.compile(
-        r"\bany (good|use)\b|\b(good|bad) idea\b|\bdo you (think)\b|\byour (opinion|view)\b"
+        r"\bany (good|use)\W*$|\b(good|bad) idea\b|\bdo you (think)\b|\byour (opinion|view)\b"
     ),
     "fr": re.compile(
         r"\b(?:a|selon) (?:ton|votre) (avis)\b|\bqu'en (penses?|pensez)\b"
         r"|\b(?:tu|vous) (penses?|pensez)\b|\bbonne (idee)\b|\b(?:bonne|mauvaise) (qualite)\b"
     ),
     "es": re.compile(
-        r"\bque (opinas|opina|piensas|piensa)\b|\b(?:tu|su) (opinion)\b|\bbuena (idea)\b"
+        # "qué piensa hacer la OIM" asks what it plans: only thinking "of" something judges
+        r"\bque (opinas|opina)\b|\bque (piensas|piensa) (?:de|del|sobre)\b"
+        r"|\b(?:tu|su) (opinion)\b|\bbuena (idea)\b"
         r"|\b(vale) la pena\b|\bes (buen[oa]|mal[oa])\b"
     ),
 }
@@ -567,7 +570,11 @@ PHRASES: dict[str, dict[Language, str]] = {
     "milestones": {"en": "milestones", "fr": "jalons", "es": "hitos"},
     "overdue": {"en": "overdue", "fr": "en retard", "es": "atrasado"},
     "overdue_many": {"en": "overdue", "fr": "en retard", "es": "atrasados"},
-    "open": {"en": "open", "fr": "ouverts", "es": "abiertos"},
+    # agreeing with the noun: {s} plural, {e} a French feminine ({il} "il" or "elle"), {o}
+    # "o" or "a" in Spanish
+    "open": {"en": "open", "fr": "en cours", "es": "abiert{o}{s}"},
+    "are": {"en": "is", "fr": "est", "es": "está"},
+    "are_many": {"en": "are", "fr": "sont", "es": "están"},
     "leads": {
         "en": "that {entity} leads",
         "fr": "dirigés par {entity}",
@@ -576,7 +583,7 @@ PHRASES: dict[str, dict[Language, str]] = {
     "partners": {
         "en": "where {entity} is a partner",
         "fr": "où {entity} est partenaire",
-        "es": "en los que {entity} es socio",
+        "es": "en l{o}s que {entity} es socio",
     },
     "involving": {"en": "involving {entity}", "fr": "impliquant {entity}", "es": "con {entity}"},
     "in_group": {"en": "in {group}", "fr": "dans {group}", "es": "en {group}"},
@@ -615,18 +622,23 @@ PHRASES: dict[str, dict[Language, str]] = {
     },
     "closed_too": {
         "en": "{n} more {are} completed or cancelled.",
-        "fr": "{n} autre{s} {are} terminé{s} ou annulé{s}.",
-        "es": "{n} más {are} terminado{s} o cancelado{s}.",
+        "fr": "{n} autre{s} {are} terminé{e}{s} ou annulé{e}{s}.",
+        "es": "{n} más {are} terminad{o}{s} o cancelad{o}{s}.",
     },
     "closed_in_all": {
         "en": "{all} in all, counting {n} completed or cancelled.",
-        "fr": "{all} en tout, dont {n} terminé{s} ou annulé{s}.",
-        "es": "{all} en total, incluido{s} {n} terminado{s} o cancelado{s}.",
+        "fr": "{all} en tout, dont {n} terminé{e}{s} ou annulé{e}{s}.",
+        "es": "{all} en total, incluid{o}{s} {n} terminad{o}{s} o cancelad{o}{s}.",
     },
     "none_open": {
         "en": "None of them is still open: each is completed or cancelled.",
-        "fr": "Aucun n'est encore en cours : chacun est terminé ou annulé.",
-        "es": "Ninguno sigue abierto: cada uno está terminado o cancelado.",
+        "fr": "Aucun{e} n'est encore en cours : chacun{e} est terminé{e} ou annulé{e}.",
+        "es": "Ningun{o} sigue abiert{o}: cada un{o} está terminad{o} o cancelad{o}.",
+    },
+    "none_open_one": {
+        "en": "It is no longer open: it is completed or cancelled.",
+        "fr": "{Il} n'est plus en cours : {il} est terminé{e} ou annulé{e}.",
+        "es": "Ya no está abiert{o}: está terminad{o} o cancelad{o}.",
     },
     "ignored": {
         "en": "I did not use: {words}.",

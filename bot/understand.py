@@ -190,6 +190,7 @@ class Query:
 
 #: Common English words that are not typos of anything the tracker knows.
 _ENGLISH = """
+    dont doesnt didnt isnt arent wont cant
     a about above after again against all also am an and any anything are around as at back be
     because been before being below between both but by can could day days did do does doing
     done down during each else ever every few first for from further get give go going gone

@@ -149,7 +149,15 @@ def test_a_list_of_open_items_says_what_else_there_is(session):
     assert count.text.splitlines()[0] == "14 open items that IOM leads."
     assert count.text.splitlines()[-1] == "18 in all, counting 4 completed or cancelled."
     spanish = ask(session, "¿Cuántas actividades lidera la OIM?")
-    assert spanish.text.splitlines()[-1] == "12 en total, incluido 1 terminado o cancelado."
+    assert spanish.text.splitlines()[-1] == "12 en total, incluida 1 terminada o cancelada."
+    french_one = ask(session, "Quelles activités dirige l'OIM ?")
+    assert french_one.text.splitlines()[-1] == "1 autre est terminée ou annulée."
+    partner = ask(session, "¿En qué actividades es socio SDC?", date(2021, 11, 1))
+    assert partner.text.splitlines()[:2] == [
+        "1 actividad en las que SDC es socio:",
+        partner.text.splitlines()[1],
+    ]
+    assert partner.text.splitlines()[-1] == "Ya no está abierta: está terminada o cancelada."
     french = ask(session, "Quelles activités dirige ONU Femmes ?")
     assert french.text == "Aucune activité en cours dirigée par UN Women."
     assert ask(session, "¿Qué actividades dirige ONU Mujeres?").text == (
@@ -213,6 +221,26 @@ def test_a_typo_is_read_as_the_key_beside_it_or_the_letter_that_sounds_alike(ses
 def test_a_question_asking_for_a_judgement_is_not_understood(session, question):
     reply = ask(session, question)
     assert reply.intent == "unknown" and not reply.items
+
+
+@pytest.mark.parametrize(
+    ("question", "key"),
+    [
+        ("are there any good practices on recruitment costs", "M4SD:W1-R"),
+        ("¿Qué piensa hacer la OIM en 2020?", "EGMS:IFMS-2020"),
+    ],
+)
+def test_words_of_judgement_in_an_ordinary_question_do_not_refuse_it(session, question, key):
+    """ "Good practices" are in an item's text; "qué piensa hacer" asks what IOM plans."""
+    reply = ask(session, question)
+    assert reply.intent != "unknown" and key in keys(reply)
+
+
+def test_an_english_word_without_its_apostrophe_is_not_a_typo(session):
+    """ "dont" is not "done": the question is not answered with the completed items."""
+    reply = ask(session, "which items dont have a lead")
+    assert reply.as_json()["understood"]["corrections"] == []
+    assert not reply.query.statuses
 
 
 def test_french_and_spanish_names_are_registry_aliases(session):
