@@ -16,7 +16,7 @@ from tracker.domain.items import (
     overdue,
     upcoming,
 )
-from tracker.domain.recurrence import next_occurrence, occurrences_in
+from tracker.domain.recurrence import _remembered_occurrences, next_occurrence, occurrences_in
 from tracker.models import Activity, Status, WorkingGroup, code_sort_key
 
 D = date
@@ -173,6 +173,18 @@ def test_occurrences_are_remembered_per_item_as_it_is_and_per_window(session):
         D(2029, 1, 20),
         D(2031, 1, 20),
     ]
+    # a short window's and the next one are the ones remembered
+    january = ItemFilter(due_from=D(2028, 1, 1), due_to=D(2028, 1, 31))
+    for flt in (january, ItemFilter()):
+        before = _remembered_occurrences.cache_info().hits
+        first = occurrences_in(series, flt, D(2026, 11, 21))
+        assert [o.due for o in first] == [D(2028, 1, 20)]
+        first.clear()
+        assert [o.due for o in occurrences_in(series, flt, D(2026, 11, 21))] == [D(2028, 1, 20)]
+        assert _remembered_occurrences.cache_info().hits == before + 1
+        assert [o.due for o in occurrences_in(moved, flt, D(2026, 11, 21))] == (
+            [] if flt is january else [D(2027, 1, 20)]
+        )
 
 
 def test_recurring_items_are_never_overdue(session):

@@ -74,18 +74,28 @@ def occurrence(item: Item, start: date) -> Item:
     return replace(shifted, due=milestone_due(item.milestone_kind, shifted.start, shifted.end))
 
 
+#: Occurrences in a window at most this long are remembered (each is a copy of the item): a
+#: feed's years of a weekly meeting would fill the memory with hundreds of them.
+REMEMBERED_WINDOW = timedelta(days=31)
+
+
 def occurrences_in(item: Item, flt: ItemFilter, today: date) -> list[Item]:
-    """A recurring item's occurrences due in the filter's window; without a window, the next one."""
-    return list(_occurrences_in(item, flt.windowed, flt.due_from, flt.due_to, today))
+    """A recurring item's occurrences due in the filter's window; without a window, the next one.
+
+    Remembered by the item as it is (an edit makes another key), the window and the day, for
+    the next one and for short windows: every list page and dashboard places the occurrences
+    of every recurring item it may show, and stepping their rules again on each request was a
+    large share of a late page's time."""
+    key = (item, flt.windowed, flt.due_from, flt.due_to, today)
+    span = flt.due_to - flt.due_from if flt.due_from and flt.due_to else None
+    if not flt.windowed or (span is not None and span <= REMEMBERED_WINDOW):
+        return list(_remembered_occurrences(*key))
+    return list(_occurrences_in(*key))
 
 
-@functools.lru_cache(maxsize=2048)
 def _occurrences_in(
     item: Item, windowed: bool, due_from: date | None, due_to: date | None, today: date
 ) -> tuple[Item, ...]:
-    """Remembered by the item as it is (an edit makes another key) and the window: every list
-    page places the next occurrence of every recurring item it may show, and stepping their
-    rules again on each request was a large share of a late page's time."""
     if item.start is None:
         return () if windowed else (item,)
     # an occurrence may start up to one period before its due date
@@ -107,6 +117,9 @@ def _occurrences_in(
     )
     nxt = next((o for o in upcoming_ones if o.due is not None and o.due >= today), None)
     return (nxt,) if nxt else (item,)
+
+
+_remembered_occurrences = functools.lru_cache(maxsize=1024)(_occurrences_in)
 
 
 def next_occurrence(item: Item, today: date) -> Item | None:
