@@ -169,7 +169,7 @@ def report_modal(item: RoundItem) -> dict[str, Any]:
             },
         }
 
-    open_milestones = [m for m in item.milestones if m.status != Status.COMPLETED]
+    open_milestones = [m for m in item.achievable_milestones if m.status != Status.COMPLETED]
     milestones = (
         [
             {

@@ -43,7 +43,7 @@ def _round_json(round_: ReportingRound) -> dict[str, object]:
                 "items": [
                     {
                         "code": item.subject.code,
-                        "kind": "activity" if item.activity else "milestone",
+                        "kind": "activity" if item.activity_id is not None else "milestone",
                         "activity_id": item.activity_id,
                         "milestone_id": item.milestone_id,
                         "state": state.value,

@@ -671,7 +671,7 @@ def submit_report(
     code = subject.code
     if not fields.progress.strip():
         raise RoundError(f"{code}: say what progress was made in {round_.label}")
-    milestones = {m.id: m for m in item.milestones}
+    milestones = {m.id: m for m in item.achievable_milestones}
     for milestone_id in fields.milestones:
         if milestone_id not in milestones:
             raise RoundError(f"milestone {milestone_id} is not one of {code}'s")

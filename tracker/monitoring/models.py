@@ -346,8 +346,9 @@ class RoundItem(db.Model):
         return (1, due.isoformat() if due else "9999", code_sort_key(self.milestone.code))
 
     @property
-    def milestones(self) -> list[Milestone]:
-        """The milestones a report on it may mark achieved: an activity's own."""
+    def achievable_milestones(self) -> list[Milestone]:
+        """The milestones a report on it may mark achieved: an activity's own; none for a
+        meeting or milestone of the group, which is itself what is reported on."""
         return list(self.activity.milestones) if self.activity else []
 
 
