@@ -91,8 +91,9 @@ def _page(
     limit: int,
     offset: int,
 ) -> ItemPage:
-    """A later page of `find_items`, cut by SQL: one statement over both kinds orders the rows
-    that do not recur by `list_order` and skips to the page with OFFSET.
+    """A later page of `find_items`: per kind, the keys of the rows that do not recur, in
+    `list_order`, up to the page's last (an index walk that stops at the LIMIT), merged; then
+    the page's rows read whole.
 
     The occurrences of recurring items are placed in Python (they are few), so the page may
     hold some of them: with `m` occurrences in all, the rows from `offset - m` on are enough,
@@ -107,35 +108,26 @@ def _page(
     occurrences = sorted(
         ((list_order(o), o) for found in placed.values() for o in found), key=lambda pair: pair[0]
     )
-    legs = [
-        sa.select(
-            due_column(model).label("due"),
-            model.working_group_id.label("group_id"),
-            _sort_code(model).label("code"),
-            sa.literal("activity" if model is Activity else "milestone").label("kind"),
-            model.id.label("id"),
-        ).where(*_once(model, flt, today, wg_id, entity_id))
-        for model in models
-    ]
-    rows = (sa.union_all(*legs) if len(legs) > 1 else legs[0]).subquery()
     start = max(0, offset - len(occurrences))
     wanted = offset + limit - start
-    keys = [
-        (due is None, due or date.max, group, code, kind, id_)
-        for due, group, code, kind, id_ in session.execute(
-            sa.select(rows)
-            .order_by(
-                rows.c.due.is_(None),
-                rows.c.due,
-                rows.c.group_id,
-                rows.c.code,
-                rows.c.kind,
-                rows.c.id,
+    # each kind's rows walked in their own order (its due index) to the last the page may
+    # need, then merged here: one statement over both kinds sorted every matching row of both
+    # for a late page, the whole programme for a page of everything
+    walks = [
+        [
+            (due is None, due or date.max, group, code, kind, id_)
+            for due, group, code, id_ in session.execute(
+                sa.select(due_column(model), model.working_group_id, _sort_code(model), model.id)
+                .where(*_once(model, flt, today, wg_id, entity_id))
+                .order_by(*_order(model, flt))
+                .limit(start + wanted)
             )
-            .offset(start)
-            .limit(wanted)
-        )
+        ]
+        for model, kind in ((m, "activity" if m is Activity else "milestone") for m in models)
     ]
+    # the first start + wanted of the merge are the first of all rows: a kind's unread rows
+    # come after its last read one
+    keys = list(heapq.merge(*walks))[start : start + wanted]
     total = _count_once(session, flt, today, wg_id, entity_id) + len(occurrences)
     if not keys and start:  # every row and occurrence comes before the page
         return ItemPage([], total, query)
