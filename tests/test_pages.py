@@ -296,6 +296,25 @@ def test_timeline_page(client, auth):
     assert client.get("/timeline?from=2021&to=2020").status_code == 400
 
 
+def test_the_timeline_is_drawn_once_per_content_state(client, session, auth, count_queries):
+    """A second view while nothing changed reads no rows; a change shows at once."""
+    auth.sign_in_as("member@example.org")
+    url = "/timeline?working_group=WS1&from=2019-03-01"  # a chart no other test drew
+
+    def reads_items(counted) -> bool:
+        return any("FROM activity" in statement for statement in counted.statements)
+
+    with count_queries() as first:
+        page = client.get(url).get_data(as_text=True)
+    with count_queries() as again:
+        assert client.get(url).get_data(as_text=True) == page
+    assert reads_items(first) and not reads_items(again)
+    item = activity(session, "WS1", "3.4")
+    item.title = "Recruitment costs, redrawn"
+    session.commit()
+    assert "Recruitment costs, redrawn" in client.get(url).get_data(as_text=True)
+
+
 def test_phone_layout_and_accessibility_basics(client, auth):
     auth.sign_in_as("ilo.focal-point@example.org")
     page = client.get("/items").get_data(as_text=True)

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup
 
 from tracker.auth import current_person, login_required
 from tracker.clock import today
@@ -15,7 +16,8 @@ from tracker.domain.dashboard import dashboard
 from tracker.domain.entities import UnknownName
 from tracker.domain.items import UPCOMING_DAYS, find_items
 from tracker.domain.permissions import can_update_progress, require
-from tracker.domain.query import PAGING, Paging, QueryError, query_args
+from tracker.domain.query import PAGING, ItemFilter, Paging, QueryError, query_args
+from tracker.domain.remembered import RememberedAtState
 from tracker.domain.rules import row_is_overdue
 from tracker.domain.status import (
     Actor,
@@ -31,6 +33,7 @@ from tracker.main.forms import ActivityProgressForm, MilestoneProgressForm, show
 from tracker.main.gantt import (
     LABEL_WIDTH,
     NARROW_LABEL_WIDTH,
+    Chart,
     build_chart,
     chart_range,
     draw_rows,
@@ -167,6 +170,21 @@ def _on_a_phone() -> bool:
     )
 
 
+#: Timelines, placed and drawn, by filter, range, label width and day (none depends on who
+#: reads it): a group of 500 activities costs tens of ms to place and draw, and a team reads
+#: the same chart while nothing changes. Few: each drawing of a large group is hundreds of KB.
+_TIMELINES: RememberedAtState[tuple[Chart, Markup]] = RememberedAtState(8)
+
+
+def _drawn(
+    flt: ItemFilter, start: date | None, end: date | None, width: int, dated_only: bool
+) -> tuple[Chart, Markup]:
+    chart = build_chart(
+        db.session, flt, today(), start, end, label_width=width, dated_only=dated_only
+    )
+    return chart, Markup(render_template("main/_gantt.svg", chart=chart))
+
+
 @bp.route("/timeline")
 @login_required
 def timeline() -> ResponseReturnValue:
@@ -174,17 +192,14 @@ def timeline() -> ResponseReturnValue:
     start, end, range_errors = chart_range(request.args)
     query.errors.update(range_errors)
     dated_only = request.args.get("dated") == "1"
-    chart = None
+    chart, drawing = None, Markup()
     if not query.errors:
+        width = NARROW_LABEL_WIDTH if _on_a_phone() else LABEL_WIDTH
         try:
-            chart = build_chart(
+            chart, drawing = _TIMELINES.get(
                 db.session,
-                query.filter,
-                today(),
-                start,
-                end,
-                label_width=NARROW_LABEL_WIDTH if _on_a_phone() else LABEL_WIDTH,
-                dated_only=dated_only,
+                (query.filter, today(), start, end, width, dated_only),
+                lambda: _drawn(query.filter, start, end, width, dated_only),
             )
         except UnknownName as exc:
             query.errors["entity" if "entity" in str(exc) else "working_group"] = str(exc)
@@ -192,6 +207,7 @@ def timeline() -> ResponseReturnValue:
         "main/timeline.html",
         query=query,
         chart=chart,
+        drawing=drawing,
         range_from=request.args.get("from", ""),
         range_to=request.args.get("to", ""),
         dated_only=dated_only,
