@@ -357,17 +357,14 @@ def _list(
     notes = []
     if open_by_default and (entity or query.working_group or query.text):
         everything = replace(flt, open_only=False)
-        # counted in SQL, but for partners, whom a row does not tell from leads
-        in_all = (
-            found(everything)[1]
-            if query.partners_only
-            else count_items(session, everything, reply.today)
-        )
+        # counted in SQL, but for partners, whom a row does not tell from leads: read once
+        partnered = found(everything) if query.partners_only else None
+        in_all = partnered[1] if partnered else count_items(session, everything, reply.today)
         closed = in_all - total
         language = reply.language
         agree = _agreement(language, flt.kinds == frozenset({"activity"}), closed > 1)
         if closed and not total:
-            flt, (matching, total) = everything, found(everything)
+            flt, (matching, total) = everything, partnered or found(everything)
             notes.append(say("none_open" if total > 1 else "none_open_one", language, **agree))
         elif closed and query.count:
             notes.append(say("closed_in_all", language, all=total + closed, n=closed, **agree))
@@ -451,31 +448,21 @@ def _list_heading(
     noun = {frozenset({"activity"}): "activit", frozenset({"milestone"}): "milestone"}.get(
         flt.kinds, "item"
     )
+    # "aucune activité ... dirigée", "2 actividades atrasadas", "un élément ... dirigé"
+    agree = _agreement(language, noun == "activit", total > 1)
     adjectives = []
     if flt.overdue:
-        overdue = say("overdue_many" if total > 1 else "overdue", language)
-        if language == "es" and noun == "activit":
-            overdue = overdue.replace("atrasado", "atrasada")  # la actividad
-        adjectives.append(overdue)
+        adjectives.append(say("overdue_in_list", language, **agree))
     adjectives += sorted(status_label(s.value, language) for s in flt.statuses)
     if flt.open_only and not adjectives and not query.window:
-        adjectives.append(
-            say("open", language, **_agreement(language, noun == "activit", total > 1))
-        )
+        adjectives.append(say("open", language, **agree))
     scope = []
     if flt.entity:
         own = " (your entity)" if query.intent == "mine" else ""
         if query.partners_only:
-            agree = _agreement(language, noun == "activit", total > 1)
             scope.append(say("partners", language, entity=flt.entity, **agree))
         elif flt.leading_only:
-            leads = say("leads", language, entity=f"{flt.entity}{own}")
-            if language == "fr":  # agreeing with "aucune activité", "un élément", "activités"
-                if total <= 1:
-                    leads = leads.replace("dirigés", "dirigé")
-                if noun == "activit":
-                    leads = leads.replace("dirigé", "dirigée")
-            scope.append(leads)
+            scope.append(say("leads", language, entity=f"{flt.entity}{own}", **agree))
         else:
             scope.append(say("involving", language, entity=flt.entity))
     if flt.working_group:
@@ -494,11 +481,10 @@ def _list_heading(
     if language == "en":
         parts = ["No" if total == 0 else str(total), *adjectives, word]
     else:
-        parts = [say("no", language) if total == 0 else str(total), word, *adjectives]
+        none = say("no_feminine" if noun == "activit" else "no", language)
+        parts = [none if total == 0 else str(total), word, *adjectives]
         if total == 0:
             parts[1] = say("activity" if noun == "activit" else noun, language)
-            if noun == "activit":
-                parts[0] = {"fr": "Aucune", "es": "Ninguna"}[language]
     words = " ".join(parts)
     end = "." if total == 0 or query.count else (" :" if language == "fr" else ":")
     return words + (" " + ", ".join(scope) if scope else "") + end

@@ -562,6 +562,7 @@ def question_words(language: Language) -> set[str]:
 #: Sentences of the answers, by key, in each language; `say` fills them in.
 PHRASES: dict[str, dict[Language, str]] = {
     "no": {"en": "No", "fr": "Aucun", "es": "Ningún"},
+    "no_feminine": {"en": "No", "fr": "Aucune", "es": "Ninguna"},
     "item": {"en": "item", "fr": "élément", "es": "elemento"},
     "items": {"en": "items", "fr": "éléments", "es": "elementos"},
     "activity": {"en": "activity", "fr": "activité", "es": "actividad"},
@@ -569,15 +570,15 @@ PHRASES: dict[str, dict[Language, str]] = {
     "milestone": {"en": "milestone", "fr": "jalon", "es": "hito"},
     "milestones": {"en": "milestones", "fr": "jalons", "es": "hitos"},
     "overdue": {"en": "overdue", "fr": "en retard", "es": "atrasado"},
-    "overdue_many": {"en": "overdue", "fr": "en retard", "es": "atrasados"},
     # agreeing with the noun: {s} plural, {e} a French feminine ({il} "il" or "elle"), {o}
     # "o" or "a" in Spanish
+    "overdue_in_list": {"en": "overdue", "fr": "en retard", "es": "atrasad{o}{s}"},
     "open": {"en": "open", "fr": "en cours", "es": "abiert{o}{s}"},
     "are": {"en": "is", "fr": "est", "es": "está"},
     "are_many": {"en": "are", "fr": "sont", "es": "están"},
     "leads": {
         "en": "that {entity} leads",
-        "fr": "dirigés par {entity}",
+        "fr": "dirigé{e}{s} par {entity}",
         "es": "que dirige {entity}",
     },
     "partners": {

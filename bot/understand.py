@@ -782,11 +782,12 @@ def understand(
     folded = fold(original)
     words = set(re.findall(r"[a-z0-9-]+", folded))
     asked = (words & (UNSUPPORTED[language] | UNSUPPORTED["en"])) - vocabulary.item_words
-    for requests in {UNSUPPORTED_REQUESTS[language], UNSUPPORTED_REQUESTS["en"]}:
-        asked |= {found.group(0).split()[0] for found in requests.finditer(folded)}
-    for judgements in {JUDGEMENTS[language], JUDGEMENTS["en"]}:
-        # each alternative has one group, the word to name: the last that matched is it
-        asked |= {found.group(found.lastindex or 0) for found in judgements.finditer(folded)}
+    for patterns in (UNSUPPORTED_REQUESTS, JUDGEMENTS):
+        for pattern in {patterns[language], patterns["en"]}:
+            # the word to name: a judgement's group that matched, else a request's first word
+            asked |= {
+                found.group(found.lastindex or 0).split()[0] for found in pattern.finditer(folded)
+            }
     if asked and query.intent != "help":
         # the words as the question wrote them ("préside"), in its order
         written = [w for w in re.findall(r"[\w-]+", original) if fold(w) in asked]
