@@ -110,6 +110,7 @@ def _page(
     )
     start = max(0, offset - len(occurrences))
     wanted = offset + limit - start
+    kinds = [(m, "activity" if m is Activity else "milestone") for m in models]
     # each kind's rows walked in their own order (its due index) to the last the page may
     # need, then merged here: one statement over both kinds sorted every matching row of both
     # for a late page, the whole programme for a page of everything
@@ -123,7 +124,7 @@ def _page(
                 .limit(start + wanted)
             )
         ]
-        for model, kind in ((m, "activity" if m is Activity else "milestone") for m in models)
+        for model, kind in kinds
     ]
     # the first start + wanted of the merge are the first of all rows: a kind's unread rows
     # come after its last read one
@@ -140,8 +141,7 @@ def _page(
         merged = merged[: last + 1]
     chosen = merged[offset - start - before :][:limit]
     whole: dict[tuple[str, int], Item] = {}
-    for model in models:
-        kind = "activity" if model is Activity else "milestone"
+    for model, kind in kinds:
         ids = {key[5] for key, o in chosen if key[4] == kind}
         for item in _rows(session, model, [model.id.in_(ids)], lookups):
             whole[kind, item.id] = item
